@@ -1,0 +1,67 @@
+/**
+ * A tiny `AutoencoderKL` decoder with the structure of diffusers `models/autoencoders/vae.py` `Decoder`
+ * (plus `post_quant_conv`, as optimum's `vae_decoder` export includes it): conv_in, a mid block with
+ * ResNets and single-head spatial attention, up blocks with nearest 2x upsampling, GroupNorm, SiLU, conv_out.
+ */
+import { attention, conv2d, fromTokens, groupNorm, resnetBlock, silu, toTokens } from './layers.ts';
+import { OnnxGraph } from './onnxGraph.ts';
+
+/** diffusers `AutoencoderKL` config (the keys written to `vae_decoder/config.json`). */
+export interface VaeConfigFile {
+  _class_name: 'AutoencoderKL';
+  _diffusers_version: string;
+  in_channels: number;
+  out_channels: number;
+  down_block_types: string[];
+  up_block_types: string[];
+  block_out_channels: number[];
+  layers_per_block: number;
+  act_fn: 'silu';
+  latent_channels: number;
+  norm_num_groups: number;
+  sample_size: number;
+  scaling_factor: number;
+  force_upcast: boolean;
+}
+
+/** Builds the `vae_decoder` graph: `latent_sample` `[B, 4, h, w]` -> `sample` `[B, 3, 8h, 8w]`. */
+export function buildVaeDecoder(cfg: VaeConfigFile, seed: number): OnnxGraph {
+  const g = new OnnxGraph('vae_decoder', seed);
+  const groups = cfg.norm_num_groups;
+  const eps = 1e-6;
+  const latent = g.input('latent_sample', 'float32', ['batch_size', cfg.latent_channels, 'latent_height', 'latent_width']);
+  let h = g.within('post_quant_conv', () => conv2d(g, latent, cfg.latent_channels, cfg.latent_channels, 1));
+  const reversed = [...cfg.block_out_channels].reverse();
+  let channels = reversed[0]!;
+  g.within('decoder', () => {
+    h = g.within('conv_in', () => conv2d(g, h, cfg.latent_channels, channels, 3));
+    g.within('mid_block', () => {
+      h = g.within('resnets.0', () => resnetBlock(g, h, channels, channels, { groups, eps }));
+      h = g.within('attentions.0', () => {
+        const normed = g.within('group_norm', () => groupNorm(g, h, channels, groups, eps));
+        const attended = attention(g, toTokens(g, normed), channels, 1, { qkvBias: true });
+        return g.node('Add', [fromTokens(g, attended, h), h]);
+      });
+      h = g.within('resnets.1', () => resnetBlock(g, h, channels, channels, { groups, eps }));
+    });
+    reversed.forEach((out, i) => {
+      g.within(`up_blocks.${i}`, () => {
+        for (let j = 0; j <= cfg.layers_per_block; j++) {
+          h = g.within(`resnets.${j}`, () => resnetBlock(g, h, channels, out, { groups, eps }));
+          channels = out;
+        }
+        if (i < reversed.length - 1) {
+          h = g.within('upsamplers.0', () => {
+            const up = g.node('Resize', [h, '', g.const([1, 1, 2, 2], 'float32')], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+            return g.within('conv', () => conv2d(g, up, channels, channels, 3));
+          });
+        }
+      });
+    });
+    h = g.within('conv_norm_out', () => groupNorm(g, h, channels, groups, eps));
+    h = g.within('conv_out', () => conv2d(g, silu(g, h), channels, cfg.out_channels, 3));
+  });
+  const factor = 2 ** (cfg.block_out_channels.length - 1);
+  g.output(h, 'sample', 'float32', ['batch_size', cfg.out_channels, `latent_height * ${factor}`, `latent_width * ${factor}`]);
+  return g;
+}

@@ -1,0 +1,146 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/**
+ * CLIP's pre-tokenizer pattern (openai/CLIP `simple_tokenizer.py`, as in Hugging Face's `CLIPTokenizer`):
+ * contractions, runs of letters, single digits, runs of other non-space characters.
+ */
+const CLIP_PATTERN = String.raw`'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+`;
+
+export const BOS_TOKEN = '<|startoftext|>';
+export const EOS_TOKEN = '<|endoftext|>';
+
+/** What `encode` returns for one prompt. */
+export interface ClipEncoding {
+  /** Exactly `maxLength` ids: bos, tokens, eos, then the pad id. */
+  inputIds: number[];
+  /** Prompt tokens kept (without bos/eos/pad). */
+  tokenCount: number;
+  /** The text that did not fit in `maxLength - 2` tokens, decoded; empty when nothing was cut. */
+  truncatedText: string;
+}
+
+/** Options read from `tokenizer_config.json` / `special_tokens_map.json`. */
+export interface ClipTokenizerOptions {
+  /** The padding token: `<|endoftext|>` for SDXL's first tokenizer, `!` for tokenizer_2. */
+  padToken: string;
+  /** Sequence length including bos and eos: 77 for CLIP. */
+  maxLength: number;
+}
+
+/** Thrown when tokenizer files are malformed; names the file. */
+export class TokenizerFileError extends Error {
+  override readonly name = 'TokenizerFileError';
+}
+
+/**
+ * A CLIP BPE tokenizer built from `vocab.json` + `merges.txt`, configured as Hugging Face's CLIP fast
+ * tokenizer (transformers `convert_slow_tokenizer.py`, `CLIPConverter`): NFC, whitespace runs to one space,
+ * lower case; the CLIP split pattern and byte-level alphabet; BPE with the `</w>` end-of-word suffix;
+ * `<|startoftext|>` ... `<|endoftext|>` around the tokens. Tokenisation itself runs in
+ * `@huggingface/tokenizers` (the transformers.js tokenizer package).
+ */
+export class ClipTokenizer {
+  private readonly tokenizer: Tokenizer;
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly padId: number;
+
+  /**
+   * @param vocab token -> id, as in `vocab.json`.
+   * @param merges merge rules in priority order, each "a b", as in `merges.txt` without its `#version` line.
+   * @throws TokenizerFileError when bos, eos or the pad token is missing from the vocabulary.
+   */
+  constructor(vocab: Record<string, number>, merges: readonly string[], readonly options: ClipTokenizerOptions) {
+    const idOf = (token: string): number => {
+      const id = vocab[token];
+      if (id === undefined) throw new TokenizerFileError(`vocab.json has no "${token}" token`);
+      return id;
+    };
+    this.bosId = idOf(BOS_TOKEN);
+    this.eosId = idOf(EOS_TOKEN);
+    this.padId = idOf(options.padToken);
+    const special = (content: string, id: number) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: true,
+      special: true,
+    });
+    this.tokenizer = new Tokenizer(
+      {
+        version: '1.0',
+        added_tokens: [special(BOS_TOKEN, this.bosId), special(EOS_TOKEN, this.eosId)],
+        normalizer: {
+          type: 'Sequence',
+          normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: String.raw`\s+` }, content: ' ' }, { type: 'Lowercase' }],
+        },
+        pre_tokenizer: {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Split', pattern: { Regex: CLIP_PATTERN }, behavior: 'Removed', invert: true },
+            { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+          ],
+        },
+        post_processor: null,
+        decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+        model: {
+          type: 'BPE',
+          dropout: null,
+          unk_token: EOS_TOKEN,
+          continuing_subword_prefix: '',
+          end_of_word_suffix: '</w>',
+          fuse_unk: false,
+          byte_fallback: false,
+          vocab,
+          merges: [...merges],
+        },
+      },
+      { model_max_length: options.maxLength, clean_up_tokenization_spaces: true },
+    );
+  }
+
+  /**
+   * Tokenises `text` as `tokenizer(text, padding="max_length", max_length=77, truncation=True)`:
+   * bos + at most `maxLength - 2` tokens + eos, padded with `padToken`.
+   */
+  encode(text: string): ClipEncoding {
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const room = this.options.maxLength - 2;
+    const kept = ids.slice(0, room);
+    const cut = ids.slice(room);
+    const inputIds = [this.bosId, ...kept, this.eosId];
+    while (inputIds.length < this.options.maxLength) inputIds.push(this.padId);
+    return {
+      inputIds,
+      tokenCount: kept.length,
+      truncatedText: cut.length ? this.tokenizer.decode(cut, { skip_special_tokens: true }).trim() : '',
+    };
+  }
+}
+
+/**
+ * Parses `merges.txt`: drops the `#version` header and blank lines.
+ * @throws TokenizerFileError when a line is not two space-separated symbols.
+ */
+export function parseMerges(text: string): string[] {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  const merges = lines.filter((l, i) => l.length > 0 && !(i === 0 && l.includes('#version')));
+  for (const m of merges) {
+    if (m.split(' ').length !== 2) throw new TokenizerFileError(`merges.txt: malformed line "${m}"`);
+  }
+  return merges;
+}
+
+/**
+ * Reads the pad token and max length from `tokenizer_config.json` or `special_tokens_map.json` contents
+ * (`pad_token` may be a string or `{ content }`; CLIP's `model_max_length` is 77).
+ */
+export function tokenizerOptions(config: Record<string, unknown>): ClipTokenizerOptions {
+  const pad = config['pad_token'];
+  const padToken = typeof pad === 'string' ? pad : typeof pad === 'object' && pad && 'content' in pad ? String(pad.content) : EOS_TOKEN;
+  const max = config['model_max_length'];
+  const maxLength = typeof max === 'number' && max > 2 && max <= 1024 ? max : 77;
+  return { padToken, maxLength };
+}

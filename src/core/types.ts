@@ -1,0 +1,46 @@
+/**
+ * Events the pipeline reports while it works; hosts forward them to the UI (worker messages, server job
+ * status). `step` counts from 1.
+ */
+export type ProgressEvent =
+  | { stage: 'load'; component: string; index: number; total: number }
+  | { stage: 'encode' }
+  | { stage: 'denoise'; step: number; totalSteps: number }
+  | { stage: 'decode' };
+
+/** The part of `AbortSignal` the core needs (the DOM and Node types are not available to it). */
+export interface CancelSignal {
+  readonly aborted: boolean;
+}
+
+/** Thrown between steps when the caller's signal was aborted. */
+export class GenerationCancelledError extends Error {
+  override readonly name = 'GenerationCancelledError';
+  constructor() {
+    super('generation cancelled');
+  }
+}
+
+/** Milliseconds spent per stage of one generation. */
+export interface StageTimings {
+  encodeMs: number;
+  denoiseMs: number;
+  decodeMs: number;
+  totalMs: number;
+}
+
+/** What the pipeline produces for one request. */
+export interface GenerateOutput {
+  /** The image as a PNG file (8-bit RGBA). */
+  png: Uint8Array;
+  /** Raw pixels, row-major RGBA, `width * height * 4` bytes. */
+  rgba: Uint8Array;
+  width: number;
+  height: number;
+  seed: number;
+  /** Execution provider the sessions ran on ('webgpu', 'wasm', 'cpu', 'cuda'). */
+  executionProvider: string;
+  timings: StageTimings;
+  /** Text cut from each prompt to fit the tokenizers' 77 tokens, per request field; empty when none. */
+  truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
+}
