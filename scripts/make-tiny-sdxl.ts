@@ -21,6 +21,7 @@ function generatorHash(): string {
     join(root, 'scripts/make-tiny-sdxl.ts'),
     join(root, 'src/core/random/torchGenerator.ts'),
     join(root, 'src/core/random/mt19937.ts'),
+    join(root, 'src/core/tokenizers/byteLevel.ts'),
     join(root, 'src/core/product/ad-cases.json'),
   ].sort();
   for (const f of files) hash.update(f.slice(root.length)).update(readFileSync(f));

@@ -4,23 +4,7 @@
  * then `<|startoftext|>` and `<|endoftext|>` (the end token has the largest id, as text encoders pool
  * at the argmax of the ids).
  */
-
-/** GPT-2 / CLIP `bytes_to_unicode`: printable stand-ins for the 256 byte values. */
-export function bytesToUnicode(): string[] {
-  const bs: number[] = [];
-  for (const [lo, hi] of [[0x21, 0x7e], [0xa1, 0xac], [0xae, 0xff]] as const) for (let b = lo; b <= hi; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const table = new Array<string>(256);
-  bs.forEach((b, i) => (table[b] = String.fromCodePoint(cs[i]!)));
-  return table;
-}
+import { byteSymbolsInVocabOrder, bytesToUnicode, clipVocabFromMerges } from '../../src/core/tokenizers/byteLevel.ts';
 
 const PATTERN = /'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/gu;
 
@@ -40,7 +24,7 @@ export function learnClipBpe(corpus: readonly string[], mergeCount: number): { v
     return { symbols, count };
   });
   const merges: string[] = [];
-  const tokens = new Set([...byteChars, ...byteChars.map((c) => `${c}</w>`)]);
+  const tokens = new Set([...byteSymbolsInVocabOrder(), ...byteSymbolsInVocabOrder().map((c) => `${c}</w>`)]);
   while (merges.length < mergeCount) {
     const pairs = new Map<string, number>();
     for (const { symbols, count } of segmented) {
@@ -67,6 +51,5 @@ export function learnClipBpe(corpus: readonly string[], mergeCount: number): { v
       return { symbols: out, count };
     });
   }
-  const ordered = [...byteChars, ...byteChars.map((c) => `${c}</w>`), ...merges.map((m) => m.replace(' ', '')), '<|startoftext|>', '<|endoftext|>'];
-  return { vocab: Object.fromEntries(ordered.map((token, id) => [token, id])), merges };
+  return { vocab: clipVocabFromMerges(merges), merges };
 }

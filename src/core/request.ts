@@ -59,6 +59,14 @@ export function parseGenerateRequest(input: unknown): GenerateRequest {
   const issues: RequestIssue[] = [];
   const seen = new Set<string>();
   for (const error of Value.Errors(GenerateRequestSchema, value)) {
+    if (error.keyword === 'required') {
+      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      for (const field of missing.filter((f) => !seen.has(f))) {
+        seen.add(field);
+        issues.push({ field, message: 'is required' });
+      }
+      continue;
+    }
     const field = error.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(body)';
     if (error.keyword === 'boolean' || seen.has(field)) continue; // additionalProperties reports twice
     seen.add(field);

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { describeError } from '../../src/core/errors.ts';
+import { generate } from '../../src/core/pipelines/sdxl/index.ts';
+import type { ServerConfig } from './config.ts';
+import { ImageStore } from './images/imageStore.ts';
+import { JobQueue } from './jobs/jobQueue.ts';
+import { ModelRegistry } from './models/registry.ts';
+import { createNodeRuntime } from './ortNodeRuntime.ts';
+import { generationRoutes } from './routes/generations.ts';
+import { imageRoutes } from './routes/images.ts';
+import { modelRoutes } from './routes/models.ts';
+import type { Services } from './services.ts';
+
+const STATUS_BY_CODE: Record<string, number> = { invalid_request: 400, unknown_model: 404, cancelled: 409 };
+
+/**
+ * The Ad Studio server: the generation API, model packages, images, and the built app, on one origin.
+ * Pages are cross-origin isolated (COOP/COEP) so the browser worker can use threaded WASM.
+ */
+export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services }> {
+  const app = Fastify({ bodyLimit: 1024 * 1024, ...options });
+  const runtime = createNodeRuntime(config.executionProvider);
+  const models = new ModelRegistry(config.modelsDir, runtime, config.defaultModel);
+  const images = new ImageStore(join(config.dataDir, 'images'));
+  const jobs = new JobQueue(
+    async (request, onProgress, signal) => {
+      const pipeline = await models.pipeline(request.model!);
+      const out = await generate(pipeline, request, { onProgress, signal, now: () => performance.now() });
+      const sha256 = await images.put(out.png);
+      return { sha256, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated };
+    },
+    { retentionMs: config.jobRetentionMs, maxQueued: config.maxQueuedJobs },
+  );
+  const services: Services = { models, jobs, images };
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.header('cross-origin-embedder-policy', 'require-corp');
+    reply.header('cross-origin-resource-policy', 'same-origin');
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    const fastifyError = error as { statusCode?: number; status?: number; code?: string; message: string };
+    const status = fastifyError.statusCode ?? fastifyError.status;
+    if (status && status < 500 && !(error instanceof Error && error.name in { RequestValidationError: 1 })) {
+      // Fastify's own client errors (malformed JSON, too large a body) and static-file refusals
+      const body = status === 400 || status === 413 || status === 415
+        ? { code: 'invalid_request', message: fastifyError.message, issues: [{ field: '(body)', message: fastifyError.message }] }
+        : { code: 'not_found', message: fastifyError.message };
+      return reply.code(status === 403 ? 404 : status).send({ error: body });
+    }
+    if (error instanceof RangeError && /queue is full/.test(error.message)) {
+      return reply.code(503).send({ error: { code: 'internal', message: error.message } });
+    }
+    const info = describeError(error);
+    const code = STATUS_BY_CODE[info.code] ?? 500;
+    if (code >= 500) req.log.error(error);
+    return reply.code(code).send({ error: info });
+  });
+
+  app.get('/api/health', async () => ({ ok: true, execution_provider: runtime.executionProvider, models: await models.ids() }));
+  await app.register(generationRoutes(services));
+  await app.register(imageRoutes(services));
+  await app.register(modelRoutes(services));
+  if (existsSync(config.staticDir)) await app.register(fastifyStatic, { root: config.staticDir, prefix: '/', wildcard: false, index: ['index.html'] });
+
+  app.addHook('onClose', async () => {
+    await jobs.drained();
+    await models.close();
+  });
+  return { app, services };
+}

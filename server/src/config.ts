@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import type { NodeExecutionProvider } from './ortNodeRuntime.ts';
+
+/** Server settings, from the environment (see README "Server settings"). */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Folder of model packages, one sub-folder per model id. */
+  modelsDir: string;
+  defaultModel: string;
+  /** Generated images, content-addressed. */
+  dataDir: string;
+  /** Built app (vite build output); not served when absent. */
+  staticDir: string;
+  executionProvider: NodeExecutionProvider;
+  /** How long finished jobs stay readable, milliseconds. */
+  jobRetentionMs: number;
+  maxQueuedJobs: number;
+}
+
+/** @throws RangeError naming the variable for an invalid value. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): ServerConfig {
+  const port = Number(env.PORT ?? 5178);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be an integer in [0, 65535], got "${env.PORT}"`);
+  const provider = env.ORT_EXECUTION_PROVIDER ?? 'cpu';
+  if (provider !== 'cpu' && provider !== 'cuda') throw new RangeError(`ORT_EXECUTION_PROVIDER must be cpu or cuda, got "${provider}"`);
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    modelsDir: resolve(root, env.MODELS_DIR ?? 'public/models'),
+    defaultModel: env.DEFAULT_MODEL ?? 'tiny-sdxl',
+    dataDir: resolve(root, env.DATA_DIR ?? 'data'),
+    staticDir: resolve(root, env.STATIC_DIR ?? 'dist'),
+    executionProvider: provider,
+    jobRetentionMs: 60 * 60 * 1000,
+    maxQueuedJobs: 100,
+  };
+}

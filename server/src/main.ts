@@ -1,0 +1,14 @@
+/** Starts the server: `npm run serve` (after `vite build`), or `npm start` which builds first. */
+import { buildApp } from './app.ts';
+import { configFromEnv } from './config.ts';
+
+const config = configFromEnv();
+const { app } = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    app.log.info(`${signal}: finishing running jobs and closing`);
+    void app.close().then(() => process.exit(0));
+  });
+}
+const address = await app.listen({ host: config.host, port: config.port });
+app.log.info(`Ad Studio on ${address} (models: ${config.modelsDir}, default ${config.defaultModel}, onnxruntime-node ${config.executionProvider})`);

@@ -1,0 +1,78 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModelManifest } from '../../../src/core/loading/manifest.ts';
+import { loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
+import type { OnnxRuntime } from '../../../src/core/runtime.ts';
+import { DirectoryStore } from './directoryStore.ts';
+import { buildManifest } from './manifest.ts';
+
+/** The requested model id is not in the models directory. */
+export class UnknownModelError extends Error {
+  override readonly name = 'UnknownModelError';
+  constructor(readonly id: string, known: readonly string[]) {
+    super(`model "${id}" is not installed on this server (installed: ${known.join(', ') || 'none'})`);
+  }
+}
+
+/**
+ * The model packages in the server's models directory (one folder per id holding `model_index.json`),
+ * their manifests (built once per process), and loaded pipelines, kept one at a time: SDXL checkpoints
+ * are several gigabytes each, so switching models releases the previous one.
+ */
+export class ModelRegistry {
+  private manifests = new Map<string, Promise<ModelManifest>>();
+  private loaded: { id: string; pipeline: Promise<SdxlPipeline> } | undefined;
+
+  constructor(readonly modelsDir: string, readonly runtime: OnnxRuntime, readonly defaultModel: string) {}
+
+  /** Ids of installed packages, sorted. */
+  async ids(): Promise<string[]> {
+    const entries = await readdir(this.modelsDir, { withFileTypes: true }).catch(() => []);
+    const ids: string[] = [];
+    for (const e of entries) {
+      if (e.isDirectory() && (await stat(join(this.modelsDir, e.name, 'model_index.json')).catch(() => null))) ids.push(e.name);
+    }
+    return ids.sort();
+  }
+
+  /** @throws UnknownModelError */
+  async resolve(id: string | undefined): Promise<string> {
+    const wanted = id ?? this.defaultModel;
+    const ids = await this.ids();
+    if (!ids.includes(wanted)) throw new UnknownModelError(wanted, ids);
+    return wanted;
+  }
+
+  /** @throws UnknownModelError, or the manifest builder's error for a broken package. */
+  async manifest(id: string): Promise<ModelManifest> {
+    const resolved = await this.resolve(id);
+    let manifest = this.manifests.get(resolved);
+    if (!manifest) {
+      manifest = buildManifest(resolved, join(this.modelsDir, resolved));
+      manifest.catch(() => this.manifests.delete(resolved));
+      this.manifests.set(resolved, manifest);
+    }
+    return manifest;
+  }
+
+  /** The loaded pipeline for `id`, loading it (and releasing another) when needed. */
+  async pipeline(id: string): Promise<SdxlPipeline> {
+    const resolved = await this.resolve(id);
+    if (this.loaded?.id === resolved) return this.loaded.pipeline;
+    const previous = this.loaded;
+    const pipeline = (async () => {
+      if (previous) await (await previous.pipeline.catch(() => undefined))?.release();
+      return loadSdxlPipeline({ store: new DirectoryStore(join(this.modelsDir, resolved)), runtime: this.runtime });
+    })();
+    this.loaded = { id: resolved, pipeline };
+    pipeline.catch(() => {
+      if (this.loaded?.pipeline === pipeline) this.loaded = undefined;
+    });
+    return pipeline;
+  }
+
+  async close(): Promise<void> {
+    await (await this.loaded?.pipeline.catch(() => undefined))?.release();
+    this.loaded = undefined;
+  }
+}

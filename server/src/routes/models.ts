@@ -1,0 +1,31 @@
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Services } from '../services.ts';
+
+/**
+ * Model packages for the browser:
+ * - `GET /api/models`: installed ids with their manifests' summary
+ * - `GET /models/:id/manifest.json`: the manifest (files, sizes, hashes, device needs)
+ * - `GET /models/:id/<path>`: the package files themselves
+ */
+export const modelRoutes = (services: Services): FastifyPluginAsync => async (app) => {
+  app.get('/api/models', async () => {
+    const ids = await services.models.ids();
+    const models = await Promise.all(ids.map((id) => services.models.manifest(id)));
+    return {
+      default_model: services.models.defaultModel,
+      models: models.map(({ id, pipeline, nativeSide, totalBytes, dtypes }) => ({ id, pipeline, nativeSide, totalBytes, dtypes })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/models/:id/manifest.json', async (req) => services.models.manifest(req.params.id));
+
+  await app.register(fastifyStatic, {
+    root: services.models.modelsDir,
+    prefix: '/models/',
+    decorateReply: false,
+    dotfiles: 'deny',
+    cacheControl: true,
+    maxAge: 0,
+  });
+};

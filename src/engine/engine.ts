@@ -1,0 +1,28 @@
+import type { ErrorInfo } from '../core/errors.ts';
+import type { GenerateRequest } from '../core/request.ts';
+import type { StageTimings } from '../core/types.ts';
+import type { WorkerEvent } from '../worker/engine.worker.ts';
+
+/** Progress the UI shows: download bytes, model loading, steps, and the server queue. */
+export type EngineEvent = WorkerEvent | { stage: 'queued'; position: number } | { stage: 'fetch' };
+
+/** One generated image, wherever it was computed. */
+export interface EngineResult {
+  png: Uint8Array;
+  width: number;
+  height: number;
+  seed: number;
+  /** 'device' (this browser) or 'server'. */
+  route: 'device' | 'server';
+  /** The ONNX Runtime execution provider that ran the UNet: 'webgpu', 'wasm', or the server's 'cpu' / 'cuda'. */
+  executionProvider: string;
+  timings: StageTimings;
+  truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
+  /** Set when a local run failed and the server produced this image instead. */
+  fallbackFrom?: ErrorInfo;
+}
+
+/** Where generations run: this browser's worker or the server; the UI does not care which. */
+export interface Engine {
+  generate(request: GenerateRequest, onEvent: (event: EngineEvent) => void, signal?: AbortSignal): Promise<EngineResult>;
+}

@@ -1,0 +1,53 @@
+/**
+ * Generated images kept in IndexedDB (idb-keyval), newest first, surviving reloads. PNGs are stored as
+ * ArrayBuffers (not Blobs, which some contexts cannot read back).
+ */
+import { createStore, del, entries, set, type UseStore } from 'idb-keyval';
+import type { GenerateRequest } from '../../core/request.ts';
+import type { EngineResult } from '../../engine/engine.ts';
+
+export interface HistoryEntry {
+  id: string;
+  createdAt: string;
+  request: GenerateRequest;
+  png: ArrayBuffer;
+  width: number;
+  height: number;
+  route: EngineResult['route'];
+  executionProvider: string;
+  totalMs: number;
+  /** Why the device run failed, when the server made this image instead. */
+  fallbackReason?: string;
+}
+
+let store: UseStore | undefined;
+const db = () => (store ??= createStore('ad-studio-history', 'entries'));
+
+/** All entries, newest first; entries that cannot be read are skipped. */
+export async function listHistory(): Promise<HistoryEntry[]> {
+  const all = await entries<string, HistoryEntry>(db());
+  return all.map(([, e]) => e).filter((e) => e && e.png instanceof ArrayBuffer).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** Saves a result; returns the stored entry. */
+export async function addHistory(request: GenerateRequest, result: EngineResult): Promise<HistoryEntry> {
+  const createdAt = new Date().toISOString();
+  const entry: HistoryEntry = {
+    id: `${createdAt}-${Math.random().toString(36).slice(2, 8)}`,
+    createdAt,
+    request,
+    png: result.png.slice().buffer,
+    width: result.width,
+    height: result.height,
+    route: result.route,
+    executionProvider: result.executionProvider,
+    totalMs: Math.round(result.timings.totalMs),
+    ...(result.fallbackFrom ? { fallbackReason: `${result.fallbackFrom.code}: ${result.fallbackFrom.message}` } : {}),
+  };
+  await set(entry.id, entry, db());
+  return entry;
+}
+
+export async function deleteHistory(id: string): Promise<void> {
+  await del(id, db());
+}

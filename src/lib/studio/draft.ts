@@ -1,0 +1,47 @@
+import type { RoutePreference } from '../../core/capabilities.ts';
+import { DEFAULTS } from '../../core/product/index.ts';
+
+/** What the user typed and chose; saved on every change so nothing is lost on reload or failure. */
+export interface Draft {
+  modelId: string;
+  prompt: string;
+  negative_prompt: string;
+  aspect_ratio: string;
+  num_inference_steps: number;
+  guidance_scale: number;
+  seed: number;
+  preference: RoutePreference;
+}
+
+const KEY = 'ad-studio:draft';
+
+export function defaultDraft(): Draft {
+  return {
+    modelId: '',
+    prompt: '',
+    negative_prompt: DEFAULTS.negative_prompt,
+    aspect_ratio: DEFAULTS.aspect_ratio,
+    num_inference_steps: DEFAULTS.num_inference_steps,
+    guidance_scale: DEFAULTS.guidance_scale,
+    seed: 1000,
+    preference: 'auto',
+  };
+}
+
+/** The saved draft merged over defaults (unknown or malformed storage gives the defaults). */
+export function loadDraft(): Draft {
+  try {
+    const saved = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Draft>;
+    return { ...defaultDraft(), ...saved };
+  } catch {
+    return defaultDraft();
+  }
+}
+
+export function saveDraft(draft: Draft): void {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(draft));
+  } catch {
+    // storage full or disabled: the form keeps its state in memory
+  }
+}

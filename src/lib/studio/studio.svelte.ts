@@ -1,0 +1,234 @@
+import { getContext, setContext } from 'svelte';
+import { decideRoute, type AdapterReport, type RouteDecision } from '../../core/capabilities.ts';
+import { describeError } from '../../core/errors.ts';
+import type { ModelManifest } from '../../core/loading/manifest.ts';
+import { AD_CASES, DEFAULTS, sizeForAspectRatio, type AdCase } from '../../core/product/index.ts';
+import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
+import type { EngineEvent } from '../../engine/engine.ts';
+import { LocalEngine } from '../../engine/localEngine.ts';
+import { downloadState, loadManifest } from '../../engine/modelCache.ts';
+import { RemoteEngine } from '../../engine/remoteEngine.ts';
+import { generateRouted } from '../../engine/router.ts';
+import { addHistory, deleteHistory, listHistory, type HistoryEntry } from '../history/historyStore.ts';
+import { loadDraft, saveDraft, type Draft } from './draft.ts';
+
+export interface Notice {
+  kind: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+/** What the progress area shows. */
+export interface Progress {
+  label: string;
+  value: number;
+  max: number;
+}
+
+const MB = 1e6;
+
+/**
+ * The app's state and actions: the form (saved as a draft on every change), the device report and
+ * routing decision, the selected model, progress, the current image and the history.
+ */
+export class Studio {
+  draft = $state<Draft>(loadDraft());
+  adapter = $state<AdapterReport | undefined>();
+  manifest = $state<ModelManifest | undefined>();
+  modelIds = $state<string[]>([]);
+  stored = $state<{ storedBytes: number; totalBytes: number; complete: boolean } | undefined>();
+  download = $state<{ loaded: number; total: number } | undefined>();
+  progress = $state<Progress | undefined>();
+  busy = $state(false);
+  issues = $state<RequestIssue[]>([]);
+  notices = $state<Notice[]>([]);
+  current = $state<HistoryEntry | undefined>();
+  history = $state<HistoryEntry[]>([]);
+  language = $state<'en' | 'ko'>('en');
+
+  /** The image size for the chosen aspect ratio on the selected model. */
+  size = $derived(sizeForAspectRatio(this.draft.aspect_ratio, this.manifest?.nativeSide ?? 1024, this.manifest?.vaeScaleFactor ?? 8));
+  decision = $derived<RouteDecision | undefined>(
+    this.adapter ? decideRoute(this.draft.preference, this.adapter, this.manifest, this.size.width, this.size.height) : undefined,
+  );
+
+  readonly local = new LocalEngine();
+  readonly remote = new RemoteEngine();
+
+  constructor() {
+    $effect.root(() => {
+      $effect(() => saveDraft($state.snapshot(this.draft)));
+    });
+  }
+
+  /** Loads history, probes the GPU, finds the model list and the selected model's manifest. */
+  async init(): Promise<void> {
+    void listHistory().then((h) => (this.history = h)).catch((e) => this.notify('warn', `History could not be read: ${describeError(e).message}`));
+    void this.local.probe().then((a) => (this.adapter = a));
+    try {
+      const response = await fetch('/api/models');
+      const body = (await response.json()) as { default_model: string; models: { id: string }[] };
+      this.modelIds = body.models.map((m) => m.id);
+      if (!this.modelIds.includes(this.draft.modelId)) this.draft.modelId = body.default_model;
+    } catch {
+      if (!this.draft.modelId) this.draft.modelId = 'tiny-sdxl';
+      this.modelIds = [this.draft.modelId];
+      this.notify('info', 'The server is not reachable: generating on this device only.');
+    }
+    await this.refreshModel();
+  }
+
+  async refreshModel(): Promise<void> {
+    try {
+      this.manifest = await loadManifest(this.draft.modelId);
+      this.stored = await downloadState(this.manifest);
+    } catch (error) {
+      this.manifest = undefined;
+      this.stored = undefined;
+      this.notify('warn', `Model "${this.draft.modelId}" details are unavailable: ${describeError(error).message}`);
+    }
+  }
+
+  notify(kind: Notice['kind'], text: string): void {
+    this.notices = [...this.notices, { kind, text }];
+  }
+
+  /** Fills the form from one of the product's real cases (prompt in the chosen language). */
+  useCase(adCase: AdCase): void {
+    Object.assign(this.draft, {
+      prompt: this.language === 'ko' ? adCase.prompt_ko : adCase.prompt,
+      aspect_ratio: adCase.aspect_ratio,
+      seed: adCase.seed,
+      num_inference_steps: adCase.num_inference_steps ?? DEFAULTS.num_inference_steps,
+      guidance_scale: adCase.guidance_scale ?? DEFAULTS.guidance_scale,
+    });
+  }
+
+  randomizeSeed(): void {
+    this.draft.seed = Math.floor(Math.random() * 2 ** 32);
+  }
+
+  /** The request the form describes (not yet validated). */
+  request(): Record<string, unknown> {
+    const d = this.draft;
+    return {
+      model: d.modelId,
+      prompt: d.prompt,
+      negative_prompt: d.negative_prompt,
+      width: this.size.width,
+      height: this.size.height,
+      num_inference_steps: d.num_inference_steps,
+      guidance_scale: d.guidance_scale,
+      seed: d.seed,
+    };
+  }
+
+  private onEvent(event: EngineEvent): void {
+    switch (event.stage) {
+      case 'download':
+        this.download = { loaded: event.loaded, total: event.total };
+        this.progress = { label: `Downloading the model: ${(event.loaded / MB).toFixed(1)} of ${(event.total / MB).toFixed(1)} MB`, value: event.loaded, max: event.total };
+        break;
+      case 'load':
+        this.progress = { label: `Loading ${event.component} (${event.index + 1}/${event.total})`, value: event.index, max: event.total };
+        break;
+      case 'encode':
+        this.progress = { label: 'Reading the prompt', value: 0, max: 1 };
+        break;
+      case 'denoise':
+        this.progress = { label: `Step ${event.step} of ${event.totalSteps}`, value: event.step, max: event.totalSteps };
+        break;
+      case 'decode':
+        this.progress = { label: 'Decoding the image', value: 1, max: 1 };
+        break;
+      case 'queued':
+        this.progress = { label: `Waiting on the server (${event.position} ahead)`, value: 0, max: 1 };
+        break;
+      case 'fetch':
+        this.progress = { label: 'Downloading the image', value: 1, max: 1 };
+        break;
+    }
+  }
+
+  /** Validates the form, runs it where the routing decision says (falling back to the server), saves the image. */
+  async generate(): Promise<void> {
+    if (this.busy) return;
+    this.issues = [];
+    this.notices = [];
+    let request: GenerateRequest;
+    try {
+      request = parseGenerateRequest(this.request());
+    } catch (error) {
+      if (error instanceof RequestValidationError) this.issues = error.issues;
+      else throw error;
+      return;
+    }
+    const decision = this.decision ?? { target: 'server' as const, reason: 'Device check not finished' };
+    this.busy = true;
+    try {
+      const result = await generateRouted({
+        request,
+        decision,
+        local: this.local,
+        remote: this.remote,
+        onEvent: (e) => this.onEvent(e),
+        onNotice: (text) => this.notify('warn', text),
+      });
+      if (result.truncated.prompt) this.notify('info', `The prompt is longer than the model reads (77 tokens); this end was not used: "${result.truncated.prompt}"`);
+      if (result.truncated.negative_prompt) this.notify('info', `The negative prompt is longer than 77 tokens; not used: "${result.truncated.negative_prompt}"`);
+      try {
+        const entry = await addHistory(request, result);
+        this.current = entry;
+        this.history = [entry, ...this.history];
+      } catch (error) {
+        this.current = {
+          id: 'unsaved',
+          createdAt: new Date().toISOString(),
+          request,
+          png: result.png.slice().buffer,
+          width: result.width,
+          height: result.height,
+          route: result.route,
+          executionProvider: result.executionProvider,
+          totalMs: Math.round(result.timings.totalMs),
+        };
+        this.notify('warn', `The image could not be saved to history (${describeError(error).message}); download it to keep it.`);
+      }
+    } catch (error) {
+      const info = describeError(error);
+      if (info.issues) this.issues = info.issues;
+      this.notify('error', `No image: ${info.message}`);
+    } finally {
+      this.busy = false;
+      this.progress = undefined;
+      if (this.manifest) this.stored = await downloadState(this.manifest).catch(() => this.stored);
+    }
+  }
+
+  /** Downloads the selected model for offline use without generating. */
+  async downloadModel(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await navigator.storage?.persist?.().catch(() => false);
+      await this.local.prepare(this.draft.modelId, (e) => this.onEvent(e));
+      await this.refreshModel();
+    } catch (error) {
+      this.notify('error', `The model could not be downloaded: ${describeError(error).message}`);
+    } finally {
+      this.busy = false;
+      this.progress = undefined;
+    }
+  }
+
+  async remove(entry: HistoryEntry): Promise<void> {
+    await deleteHistory(entry.id).catch(() => undefined);
+    this.history = this.history.filter((e) => e.id !== entry.id);
+    if (this.current?.id === entry.id) this.current = undefined;
+  }
+}
+
+export const EXAMPLES = AD_CASES;
+
+const KEY = Symbol('studio');
+export const setStudio = (studio: Studio) => setContext(KEY, studio);
+export const getStudio = () => getContext<Studio>(KEY);

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { clipVocabFromMerges } from '../../src/core/tokenizers/byteLevel.ts';
+import { ClipTokenizer, parseMerges } from '../../src/core/tokenizers/clipTokenizer.ts';
+import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
+import { loadClipTokenizer } from '../../src/core/pipelines/sdxl/load.ts';
+import { FIXTURE_DIR, SHARED_DIR } from '../helpers/fixture.ts';
+
+/** The real CLIP tokenizer, from openai/CLIP's merges in ../shared (vocab follows from the merges). */
+function realClip(padToken: string): ClipTokenizer {
+  const text = gunzipSync(readFileSync(join(SHARED_DIR!, 'reference/clip/bpe_simple_vocab_16e6.txt.gz'))).toString('utf8');
+  // openai/CLIP SimpleTokenizer: merges = lines[1 : 49152 - 256 - 2 + 1]
+  const merges = text.split('\n').slice(1, 49152 - 256 - 2 + 1);
+  return new ClipTokenizer(clipVocabFromMerges(merges), merges, { padToken, maxLength: 77 });
+}
+
+describe.skipIf(!SHARED_DIR)('CLIP tokenizer with the real CLIP merges (skipped without ../shared/reference/clip)', () => {
+  it('"a photo of a cat" -> 49406, 320, 1125, 539, 320, 2368, 49407, padded with <|endoftext|>', () => {
+    const { inputIds, tokenCount } = realClip('<|endoftext|>').encode('a photo of a cat');
+    expect(inputIds.slice(0, 7)).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+    expect(inputIds).toHaveLength(77);
+    expect(inputIds.slice(7).every((id) => id === 49407)).toBe(true);
+    expect(tokenCount).toBe(5);
+  });
+
+  it('tokenizer_2 pads with "!" (id 0), lower-cases and collapses whitespace', () => {
+    const { inputIds } = realClip('!').encode('  A   PHOTO of a\tCat ');
+    expect(inputIds.slice(0, 8)).toEqual([49406, 320, 1125, 539, 320, 2368, 49407, 0]);
+  });
+
+  it('truncates to 77 with the end token kept, and reports the cut text', () => {
+    const prompt = Array.from({ length: 80 }, (_, i) => (i === 79 ? 'zebra' : 'cat')).join(' ');
+    const { inputIds, tokenCount, truncatedText } = realClip('<|endoftext|>').encode(prompt);
+    expect(inputIds).toHaveLength(77);
+    expect(inputIds[76]).toBe(49407);
+    expect(tokenCount).toBe(75);
+    expect(truncatedText).toBe('cat cat cat cat zebra');
+  });
+});
+
+describe('the tiny fixture tokenizers', () => {
+  it('read vocab.json, merges.txt and the pad token of each folder', async () => {
+    const store = new DirectoryStore(FIXTURE_DIR);
+    const [first, second] = await Promise.all([loadClipTokenizer(store, 'tokenizer'), loadClipTokenizer(store, 'tokenizer_2')]);
+    const a = first.encode('갓 구운 크루아상');
+    const b = second.encode('갓 구운 크루아상');
+    expect(a.inputIds[0]).toBe(first.bosId);
+    expect(a.inputIds.slice(0, a.tokenCount + 2)).toEqual(b.inputIds.slice(0, b.tokenCount + 2));
+    expect(a.inputIds.at(-1)).toBe(first.eosId);
+    expect(b.inputIds.at(-1)).toBe(second.padId);
+    expect(second.padId).not.toBe(second.eosId);
+    expect(first.eosId).toBe(Math.max(...a.inputIds));
+  });
+
+  it('rejects a malformed merges file', () => {
+    expect(() => parseMerges('#version: 0.2\na b\nabc\n')).toThrow(/malformed line "abc"/);
+  });
+});
