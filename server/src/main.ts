@@ -3,7 +3,11 @@ import { buildApp } from './app.ts';
 import { configFromEnv } from './config.ts';
 
 const config = configFromEnv();
-const { app } = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+const { app, services } = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+const provider = services.models.runtime.executionProvider;
+if (provider !== config.executionProvider) {
+  app.log.warn(`ORT_EXECUTION_PROVIDER=${config.executionProvider} is not installed here; running on ${provider} (see README, "CUDA")`);
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     app.log.info(`${signal}: finishing running jobs and closing`);
@@ -11,4 +15,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 const address = await app.listen({ host: config.host, port: config.port });
-app.log.info(`Ad Studio on ${address} (models: ${config.modelsDir}, default ${config.defaultModel}, onnxruntime-node ${config.executionProvider})`);
+app.log.info(`Ad Studio on ${address} (models: ${config.modelsDir}, default ${config.defaultModel}, onnxruntime-node ${provider})`);

@@ -2,6 +2,9 @@
  * The server's ONNX runtime: the only importer of onnxruntime-node. CUDA when asked for and present
  * (onnxruntime-node's CUDA provider is installed separately, see README), CPU otherwise.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { OnnxRuntime, OnnxSession, SessionSource, ValueInfo } from '../../src/core/runtime.ts';
 import type { Tensor } from '../../src/core/tensor.ts';
@@ -28,10 +31,14 @@ function fromOrt(t: ort.Tensor): Tensor {
   }
 }
 
-/** Execution providers onnxruntime-node can load in this process ('cuda' needs its provider library). */
+/**
+ * Execution providers onnxruntime-node can load here. CUDA needs `libonnxruntime_providers_cuda.so`, which
+ * onnxruntime-node's install script downloads only when asked (see README, "CUDA"); CPU is always there.
+ */
 export function availableProviders(): NodeExecutionProvider[] {
-  const backends = ort.listSupportedBackends?.() ?? [];
-  return backends.some((b) => b.name === 'cuda' && b.bundled) ? ['cuda', 'cpu'] : ['cpu'];
+  const packageDir = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));
+  const cuda = join(packageDir, 'bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+  return existsSync(cuda) ? ['cuda', 'cpu'] : ['cpu'];
 }
 
 /**

@@ -24,6 +24,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * the PNG by its content hash and check the hash.
  */
 export class RemoteEngine implements Engine {
+  /** @param pollMs longest wait between status reads; the first reads come sooner, for short jobs. */
   constructor(private readonly baseUrl = '', private readonly pollMs = 250) {}
 
   private async fetchJson<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
@@ -46,6 +47,7 @@ export class RemoteEngine implements Engine {
       body: JSON.stringify(request),
     });
     let job = submitted;
+    let wait = 25;
     while (job.status === 'queued' || job.status === 'running') {
       if (signal?.aborted) {
         await this.fetchJson(`/api/generations/${job.id}`, { method: 'DELETE' }).catch(() => undefined);
@@ -54,7 +56,8 @@ export class RemoteEngine implements Engine {
       if (job.status === 'queued') onEvent({ stage: 'queued', position: job.queue_position });
       else if (job.progress.stage === 'denoise') onEvent({ stage: 'denoise', step: job.progress.step, totalSteps: job.progress.total_steps });
       else if (job.progress.stage === 'encode' || job.progress.stage === 'decode') onEvent({ stage: job.progress.stage });
-      await sleep(this.pollMs);
+      await sleep(wait);
+      wait = Math.min(wait * 2, this.pollMs);
       job = (await this.fetchJson<JobView>(`/api/generations/${job.id}`)).body;
     }
     if (job.status !== 'succeeded' || !job.result || !job.image_url) {

@@ -1,20 +1,21 @@
 /**
  * `scheduler/scheduler_config.json` as diffusers writes it (snake_case keys, as in the file).
- * Unknown keys are kept and ignored; each scheduler reads the keys it understands.
+ * Unknown keys are kept and ignored; each scheduler reads the keys it understands and checks enumerated
+ * values when it is built (see `pick`), so the types here are as loose as the JSON.
  */
 export interface SchedulerConfig {
   _class_name?: string;
   num_train_timesteps?: number;
   beta_start?: number;
   beta_end?: number;
-  beta_schedule?: 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
+  beta_schedule?: string;
   trained_betas?: number[] | null;
-  prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
-  timestep_spacing?: 'linspace' | 'leading' | 'trailing';
+  prediction_type?: string;
+  timestep_spacing?: string;
   steps_offset?: number;
-  interpolation_type?: 'linear' | 'log_linear';
+  interpolation_type?: string;
   use_karras_sigmas?: boolean;
-  final_sigmas_type?: 'zero' | 'sigma_min';
+  final_sigmas_type?: string;
   [key: string]: unknown;
 }
 

@@ -41,7 +41,7 @@ export async function addHistory(request: GenerateRequest, result: EngineResult)
     height: result.height,
     route: result.route,
     executionProvider: result.executionProvider,
-    totalMs: Math.round(result.timings.totalMs),
+    totalMs: result.timings.totalMs,
     ...(result.fallbackFrom ? { fallbackReason: `${result.fallbackFrom.code}: ${result.fallbackFrom.message}` } : {}),
   };
   await set(entry.id, entry, db());

@@ -189,7 +189,7 @@ export class Studio {
           height: result.height,
           route: result.route,
           executionProvider: result.executionProvider,
-          totalMs: Math.round(result.timings.totalMs),
+          totalMs: result.timings.totalMs,
         };
         this.notify('warn', `The image could not be saved to history (${describeError(error).message}); download it to keep it.`);
       }

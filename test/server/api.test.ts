@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelManifest } from '../../src/core/loading/manifest.ts';
+import { AD_CASES, sizeForAspectRatio } from '../../src/core/product/index.ts';
+import { FIXTURE_ID } from '../helpers/fixture.ts';
+import { decodeRgba } from '../helpers/png.ts';
+import { startServer, type RunningServer } from '../helpers/server.ts';
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => server?.close());
+
+const post = (body: unknown, raw = false) =>
+  fetch(`${server.url}/api/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ? (body as string) : JSON.stringify(body) });
+
+async function waitForJob(id: string): Promise<Record<string, any>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < 600; i++) {
+    const job = await (await fetch(`${server.url}/api/generations/${id}`)).json();
+    seen.add(job.status);
+    if (!['queued', 'running'].includes(job.status)) return { ...job, seen };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+/** The barista case (3:4) at the fixture's scale, 4 steps. */
+const barista = AD_CASES.find((c) => c.id === 'barista')!;
+const baristaRequest = { prompt: barista.prompt, ...sizeForAspectRatio(barista.aspect_ratio, 64), seed: barista.seed, num_inference_steps: 4 };
+
+describe('generation API over HTTP on loopback', () => {
+  it('submit -> 202 with a job id, poll to completion, download the PNG by its content hash', async () => {
+    const response = await post(baristaRequest);
+    expect(response.status).toBe(202);
+    const job = await response.json();
+    expect(job.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get('location')).toBe(`/api/generations/${job.id}`);
+    expect(job.request).toMatchObject({ ...baristaRequest, model: FIXTURE_ID, guidance_scale: 7.5, negative_prompt: '' });
+
+    const done = await waitForJob(job.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.progress).toMatchObject({ step: 4, total_steps: 4 });
+    expect(done.result).toMatchObject({ width: 56, height: 72, seed: 1000, execution_provider: 'cpu' });
+    const { sha256 } = done.result;
+    expect(done.image_url).toBe(`/api/images/${sha256}.png`);
+
+    const image = await fetch(`${server.url}${done.image_url}`);
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(image.headers.get('cache-control')).toContain('immutable');
+    const png = new Uint8Array(await image.arrayBuffer());
+    expect(createHash('sha256').update(png).digest('hex')).toBe(sha256);
+    expect(decodeRgba(png)).toMatchObject({ width: 56, height: 72 });
+    expect(existsSync(join(server.dataDir, 'images', sha256.slice(0, 2), `${sha256}.png`))).toBe(true);
+  });
+
+  it('the same request gives the same content hash; jobs queue and all finish', async () => {
+    const jobs = await Promise.all([post(baristaRequest), post(baristaRequest), post({ ...baristaRequest, seed: 7 })]).then((rs) => Promise.all(rs.map((r) => r.json())));
+    const done = await Promise.all(jobs.map((j) => waitForJob(j.id)));
+    expect(done.map((d) => d.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(done[0]!.result.sha256).toBe(done[1]!.result.sha256);
+    expect(done[2]!.result.sha256).not.toBe(done[0]!.result.sha256);
+  });
+
+  it('invalid payloads get 400 naming the field', async () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ ...baristaRequest, prompt: '' }, 'prompt', /fewer than 1 characters/],
+      [{ ...baristaRequest, width: 57 }, 'width', /multiple of 8/],
+      [{ ...baristaRequest, num_inference_steps: 1000 }, 'num_inference_steps', /<= 150/],
+      [{ ...baristaRequest, guidance_scale: 'high' }, 'guidance_scale', /number/],
+      [{ ...baristaRequest, model: 'sdxl-turbo' }, 'model', /not installed/],
+      [{ ...baristaRequest, extra: true }, '(body)', /unknown field/],
+      ['{"prompt": ', '(body)', /JSON/],
+    ];
+    for (const [body, field, message] of cases) {
+      const response = await post(body, typeof body === 'string');
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const { error } = await response.json();
+      expect(error.code).toBe('invalid_request');
+      const issue = error.issues.find((i: { field: string }) => i.field === field);
+      expect(issue?.message, `${field} in ${JSON.stringify(error)}`).toMatch(message);
+    }
+  });
+
+  it('unknown jobs and images are 404; a running job can be cancelled', async () => {
+    expect((await fetch(`${server.url}/api/generations/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
+    expect((await fetch(`${server.url}/api/images/${'0'.repeat(64)}.png`)).status).toBe(404);
+    expect((await fetch(`${server.url}/api/images/..%2F..%2Fpackage.json`)).status).toBe(404);
+    const job = await (await post({ ...baristaRequest, num_inference_steps: 150 })).json();
+    const cancelled = await (await fetch(`${server.url}/api/generations/${job.id}`, { method: 'DELETE' })).json();
+    expect(['running', 'cancelled']).toContain(cancelled.status);
+    expect((await waitForJob(job.id)).status).toBe('cancelled');
+  });
+
+  it('serves model manifests and files, with the headers the browser needs', async () => {
+    const response = await fetch(`${server.url}/models/${FIXTURE_ID}/manifest.json`);
+    expect(response.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    const manifest = (await response.json()) as ModelManifest;
+    expect(manifest).toMatchObject({ id: FIXTURE_ID, pipeline: 'StableDiffusionXLPipeline', nativeSide: 64, vaeScaleFactor: 8 });
+    expect(manifest.dtypes).toEqual({ text_encoder: 'float32', text_encoder_2: 'float32', unet: 'float32', vae_decoder: 'float32' });
+    const paths = manifest.files.map((f) => f.path);
+    expect(paths).toContain('unet/model.onnx_data');
+    expect(paths.some((p) => p.startsWith('.'))).toBe(false);
+    const file = manifest.files.find((f) => f.path === 'unet/config.json')!;
+    const bytes = new Uint8Array(await (await fetch(`${server.url}/models/${FIXTURE_ID}/${file.path}`)).arrayBuffer());
+    expect(bytes.length).toBe(file.size);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+    expect((await fetch(`${server.url}/models/${FIXTURE_ID}/.generator-sha256`)).status).toBe(404);
+    const models = await (await fetch(`${server.url}/api/models`)).json();
+    expect(models.default_model).toBe(FIXTURE_ID);
+  });
+});
