@@ -68,7 +68,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
   if (existsSync(config.staticDir)) await app.register(fastifyStatic, { root: config.staticDir, prefix: '/', wildcard: false, index: ['index.html'] });
 
   app.addHook('onClose', async () => {
-    await jobs.drained();
+    await jobs.close();
     await models.close();
   });
   return { app, services };

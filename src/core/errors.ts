@@ -63,6 +63,6 @@ export function describeError(error: unknown): ErrorInfo {
   const text = `${e.name} ${e.message}`;
   if (/out of memory|failed to allocate|\boom\b|allocation failed|RangeError: Array buffer allocation/i.test(text)) return { code: 'out_of_memory', message: e.message };
   if (/device (is )?lost|devicelost/i.test(text)) return { code: 'device_lost', message: e.message };
-  if (/onnx|ort|session|webgpu|wasm|kernel|execution provider/i.test(text)) return { code: 'session_error', message: e.message };
+  if (/onnx|\bort(run|\b)|session|webgpu|wasm|kernel|execution provider/i.test(text)) return { code: 'session_error', message: e.message };
   return { code: 'internal', message: e.message };
 }

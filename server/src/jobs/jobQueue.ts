@@ -91,9 +91,10 @@ export class JobQueue {
     return this.snapshot(job);
   }
 
-  /** Resolves when no job is running or waiting. */
-  async drained(): Promise<void> {
-    while (this.running || this.pending.length) await this.idle;
+  /** For shutdown: cancels the waiting jobs and resolves when the running one has finished. */
+  async close(): Promise<void> {
+    for (const job of [...this.pending]) this.cancel(job.view.id);
+    while (this.running) await this.idle;
   }
 
   private snapshot(job: Job): JobView {

@@ -55,6 +55,14 @@ export class ModelRegistry {
     return manifest;
   }
 
+  /**
+   * Starts building every installed package's manifest in the background (hashing a real SDXL package
+   * takes seconds), so the first browser visit does not wait for it. Failures surface on request.
+   */
+  async warmUp(): Promise<void> {
+    await Promise.all((await this.ids()).map((id) => this.manifest(id).catch(() => undefined)));
+  }
+
   /** The loaded pipeline for `id`, loading it (and releasing another) when needed. */
   async pipeline(id: string): Promise<SdxlPipeline> {
     const resolved = await this.resolve(id);

@@ -29,10 +29,10 @@ export async function listHistory(): Promise<HistoryEntry[]> {
   return all.map(([, e]) => e).filter((e) => e && e.png instanceof ArrayBuffer).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
-/** Saves a result; returns the stored entry. */
-export async function addHistory(request: GenerateRequest, result: EngineResult): Promise<HistoryEntry> {
+/** A history entry for a generated image (not saved yet). */
+export function historyEntry(request: GenerateRequest, result: EngineResult): HistoryEntry {
   const createdAt = new Date().toISOString();
-  const entry: HistoryEntry = {
+  return {
     id: `${createdAt}-${Math.random().toString(36).slice(2, 8)}`,
     createdAt,
     request,
@@ -44,8 +44,11 @@ export async function addHistory(request: GenerateRequest, result: EngineResult)
     totalMs: result.timings.totalMs,
     ...(result.fallbackFrom ? { fallbackReason: `${result.fallbackFrom.code}: ${result.fallbackFrom.message}` } : {}),
   };
+}
+
+/** @throws when IndexedDB refuses the write (quota, disabled storage). */
+export async function saveHistory(entry: HistoryEntry): Promise<void> {
   await set(entry.id, entry, db());
-  return entry;
 }
 
 export async function deleteHistory(id: string): Promise<void> {

@@ -9,7 +9,7 @@ import { LocalEngine } from '../../engine/localEngine.ts';
 import { downloadState, loadManifest } from '../../engine/modelCache.ts';
 import { RemoteEngine } from '../../engine/remoteEngine.ts';
 import { generateRouted } from '../../engine/router.ts';
-import { addHistory, deleteHistory, listHistory, type HistoryEntry } from '../history/historyStore.ts';
+import { deleteHistory, historyEntry, listHistory, saveHistory, type HistoryEntry } from '../history/historyStore.ts';
 import { loadDraft, saveDraft, type Draft } from './draft.ts';
 
 export interface Notice {
@@ -36,7 +36,6 @@ export class Studio {
   manifest = $state<ModelManifest | undefined>();
   modelIds = $state<string[]>([]);
   stored = $state<{ storedBytes: number; totalBytes: number; complete: boolean } | undefined>();
-  download = $state<{ loaded: number; total: number } | undefined>();
   progress = $state<Progress | undefined>();
   busy = $state(false);
   issues = $state<RequestIssue[]>([]);
@@ -125,8 +124,11 @@ export class Studio {
   private onEvent(event: EngineEvent): void {
     switch (event.stage) {
       case 'download':
-        this.download = { loaded: event.loaded, total: event.total };
-        this.progress = { label: `Downloading the model: ${(event.loaded / MB).toFixed(1)} of ${(event.total / MB).toFixed(1)} MB`, value: event.loaded, max: event.total };
+        this.progress = {
+          label: `Downloading the model: ${(event.loaded / MB).toFixed(1)} of ${(event.total / MB).toFixed(1)} MB (${Math.floor((100 * event.loaded) / Math.max(event.total, 1))}%)`,
+          value: event.loaded,
+          max: event.total,
+        };
         break;
       case 'load':
         this.progress = { label: `Loading ${event.component} (${event.index + 1}/${event.total})`, value: event.index, max: event.total };
@@ -175,22 +177,12 @@ export class Studio {
       });
       if (result.truncated.prompt) this.notify('info', `The prompt is longer than the model reads (77 tokens); this end was not used: "${result.truncated.prompt}"`);
       if (result.truncated.negative_prompt) this.notify('info', `The negative prompt is longer than 77 tokens; not used: "${result.truncated.negative_prompt}"`);
+      const entry = historyEntry(request, result);
+      this.current = entry;
       try {
-        const entry = await addHistory(request, result);
-        this.current = entry;
+        await saveHistory(entry);
         this.history = [entry, ...this.history];
       } catch (error) {
-        this.current = {
-          id: 'unsaved',
-          createdAt: new Date().toISOString(),
-          request,
-          png: result.png.slice().buffer,
-          width: result.width,
-          height: result.height,
-          route: result.route,
-          executionProvider: result.executionProvider,
-          totalMs: result.timings.totalMs,
-        };
         this.notify('warn', `The image could not be saved to history (${describeError(error).message}); download it to keep it.`);
       }
     } catch (error) {
