@@ -1,6 +1,12 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MT19937 } from '../../src/core/random/mt19937.ts';
 import { TorchGenerator } from '../../src/core/random/torchGenerator.ts';
+import { linspaceF32 } from '../../src/core/schedulers/index.ts';
+import avx2 from '../fixtures/torch-rng-avx2.json';
+import scalar from '../fixtures/torch-rng-scalar.json';
+
+const sha256 = (values: Float32Array) => createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
 
 describe('MT19937', () => {
   it('matches std::mt19937: the 10000th output of the default seed 5489 is 4123659995 (C++ [rand.predef])', () => {
@@ -55,4 +61,37 @@ describe('TorchGenerator.randn (torch.manual_seed + torch.randn on the CPU)', ()
     const replay = new TorchGenerator(1000);
     expect(Array.from(replay.randn([1, 4, 8, 8]))).toEqual(Array.from(first));
   });
+});
+
+// test/fixtures/torch-rng-*.json: PyTorch 1.13.1 (Debian python3-torch) under ATEN_CPU_CAPABILITY=avx2 and
+// =default, written by scripts/reference/torch_rng.py. AVX-512 machines run the same AVX2 kernel for randn.
+describe('bit for bit against PyTorch 1.13 torch.randn, x86 AVX2 kernel (normal_fill_16_AVX2)', () => {
+  for (const c of avx2.randn) {
+    it(`seed ${c.seed}, shape [${c.shape}]: identical float32 bytes`, () => {
+      expect(sha256(new TorchGenerator(c.seed, 'avx2').randn(c.shape))).toBe(c.sha256);
+    });
+  }
+});
+
+describe('against PyTorch 1.13 torch.randn, scalar kernel (normal_fill_16, other CPUs)', () => {
+  for (const c of scalar.randn) {
+    it(`seed ${c.seed}, shape [${c.shape}]: the first values, and all within 1 ulp`, () => {
+      const ours = new TorchGenerator(c.seed, 'scalar').randn(c.shape);
+      c.first.forEach((v, i) => expect(ours[i]).toBe(Math.fround(v)));
+      if (!('base64' in c)) return;
+      const theirs = new Float32Array(Uint8Array.from(Buffer.from(c.base64 as string, 'base64')).buffer);
+      // libm's logf/cosf/sinf are not always correctly rounded; this port uses correctly rounded ones
+      theirs.forEach((v, i) => expect(Math.abs(ours[i]! - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -22));
+    });
+  }
+});
+
+describe('torch.linspace(dtype=float32), whose last bits depend on the CPU kernel', () => {
+  const cases = { scaled_linear_sdxl: [Math.sqrt(0.00085), Math.sqrt(0.012), 1000], linear_1100: [0.0001, 0.02, 1100] } as const;
+  for (const [name, [start, end, steps]] of Object.entries(cases)) {
+    it(`${name}: identical bytes for the AVX2 and scalar kernels`, () => {
+      expect(sha256(linspaceF32(start, end, steps, 'avx2'))).toBe(avx2.linspace[name as keyof typeof cases]);
+      expect(sha256(linspaceF32(start, end, steps, 'scalar'))).toBe(scalar.linspace[name as keyof typeof cases]);
+    });
+  }
 });

@@ -1,3 +1,4 @@
+import { logf, sincosf } from './avxMathfun.ts';
 import { MT19937 } from './mt19937.ts';
 
 const TWO_POW_24 = 2 ** 24;
@@ -15,20 +16,27 @@ const TWO_POW_53 = 2 ** 53;
  * - `aten/src/ATen/core/DistributionsHelper.h` `normal_distribution<double>`: Box-Muller on two doubles,
  *   `r = sqrt(-2 log(1 - u2))`, `theta = 2 pi u1`, returns `r cos(theta)` and caches `r sin(theta)`.
  * - `aten/src/ATen/native/cpu/DistributionTemplates.h` `normal_kernel`: a contiguous float tensor of 16 or
- *   more elements is filled with float uniforms first, then transformed 16 at a time by `normal_fill_16`
- *   (`u1 = 1 - data[j]`, `u2 = data[j + 8]`, `radius = sqrt(-2 logf(u1))`, `theta = 2 pi u2` in double),
- *   the last 16 values being redrawn and recomputed when the size is not a multiple of 16. Smaller tensors
- *   take one `normal_distribution<double>` sample per element, rounded to float.
+ *   more elements is filled with float uniforms first, then transformed 16 at a time (`u1 = 1 - data[j]`,
+ *   `u2 = data[j + 8]`, `radius = sqrt(-2 log(u1))`, `theta = 2 pi u2`, `data[j] = radius cos(theta)`,
+ *   `data[j + 8] = radius sin(theta)`), the last 16 values being redrawn and recomputed when the size is not
+ *   a multiple of 16. Smaller tensors take one `normal_distribution<double>` sample per element.
  *
- * PyTorch builds with AVX2 (but not AVX-512) dispatch use a vectorised `normal_fill_16_AVX2` whose
- * float32 log/sin/cos approximations can differ from this scalar path in the last bit of a value.
+ * The 16-at-a-time transform exists twice in PyTorch and the two differ in the last bits: x86 builds running
+ * with AVX2 or AVX-512 use `normal_fill_16_AVX2` (float32 `avx_mathfun` log/sin/cos, see `avxMathfun.ts`),
+ * other CPUs (ARM, Apple silicon) the scalar `normal_fill_16` (libm `logf`, `cosf`, `sinf`). `normalPath`
+ * picks one; both are checked against PyTorch 1.13 outputs in the tests.
  */
+export type NormalPath = 'avx2' | 'scalar';
+
 export class TorchGenerator {
   private readonly engine: MT19937;
   private nextDoubleNormal: number | undefined;
 
-  /** @param seed as passed to `torch.manual_seed`; only `seed mod 2^32` seeds the engine, as in PyTorch. */
-  constructor(readonly seed: number) {
+  /**
+   * @param seed as passed to `torch.manual_seed`; only `seed mod 2^32` seeds the engine, as in PyTorch.
+   * @param normalPath which PyTorch CPU kernel to reproduce for tensors of 16 or more elements.
+   */
+  constructor(readonly seed: number, readonly normalPath: NormalPath = 'avx2') {
     this.engine = new MT19937(seed);
   }
 
@@ -72,25 +80,41 @@ export class TorchGenerator {
       for (let i = 0; i < size; i++) out[i] = this.normalDouble();
       return out;
     }
+    const fill16 = this.normalPath === 'avx2' ? normalFill16Avx2 : normalFill16Scalar;
     for (let i = 0; i < size; i++) out[i] = this.uniformFloat();
-    for (let i = 0; i + 16 <= size; i += 16) normalFill16(out, i);
+    for (let i = 0; i + 16 <= size; i += 16) fill16(out, i);
     if (size % 16 !== 0) {
       const start = size - 16;
       for (let i = 0; i < 16; i++) out[start + i] = this.uniformFloat();
-      normalFill16(out, start);
+      fill16(out, start);
     }
     return out;
   }
 }
 
-/** `normal_fill_16` with mean 0, std 1: float log, double trigonometry, float result. */
-function normalFill16(data: Float32Array, offset: number): void {
+const f = Math.fround;
+const TWO_PI_F = f(2 * Math.PI);
+
+/** `normal_fill_16_AVX2` with mean 0, std 1: float32 avx_mathfun log and sincos. */
+function normalFill16Avx2(data: Float32Array, offset: number): void {
   for (let j = 0; j < 8; j++) {
-    const u1 = Math.fround(1 - data[offset + j]!);
+    const u1 = f(1 - data[offset + j]!);
     const u2 = data[offset + j + 8]!;
-    const radius = Math.fround(Math.sqrt(Math.fround(-2 * Math.fround(Math.log(u1)))));
-    const theta = 2 * Math.PI * u2;
-    data[offset + j] = radius * Math.cos(theta);
-    data[offset + j + 8] = radius * Math.sin(theta);
+    const radius = f(Math.sqrt(f(-2 * logf(u1))));
+    const [sin, cos] = sincosf(f(TWO_PI_F * u2));
+    data[offset + j] = radius * cos;
+    data[offset + j + 8] = radius * sin;
+  }
+}
+
+/** `normal_fill_16` with mean 0, std 1: libm float `logf`, a float `theta`, float `cosf` / `sinf`. */
+function normalFill16Scalar(data: Float32Array, offset: number): void {
+  for (let j = 0; j < 8; j++) {
+    const u1 = f(1 - data[offset + j]!);
+    const u2 = data[offset + j + 8]!;
+    const radius = f(Math.sqrt(f(-2 * f(Math.log(u1)))));
+    const theta = f(2 * Math.PI * u2);
+    data[offset + j] = radius * f(Math.cos(theta));
+    data[offset + j + 8] = radius * f(Math.sin(theta));
   }
 }

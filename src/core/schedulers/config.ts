@@ -16,6 +16,9 @@ export interface SchedulerConfig {
   interpolation_type?: string;
   use_karras_sigmas?: boolean;
   final_sigmas_type?: string;
+  rescale_betas_zero_snr?: boolean;
+  sigma_min?: number | null;
+  sigma_max?: number | null;
   [key: string]: unknown;
 }
 
