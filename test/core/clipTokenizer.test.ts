@@ -7,6 +7,7 @@ import { ClipTokenizer, parseMerges } from '../../src/core/tokenizers/clipTokeni
 import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
 import { loadClipTokenizer } from '../../src/core/pipelines/sdxl/load.ts';
 import { FIXTURE_DIR, SHARED_DIR } from '../helpers/fixture.ts';
+import reference from '../fixtures/clip-ids.json';
 
 /** The real CLIP tokenizer, from openai/CLIP's merges in ../shared (vocab follows from the merges). */
 function realClip(padToken: string): ClipTokenizer {
@@ -28,6 +29,27 @@ describe.skipIf(!SHARED_DIR)('CLIP tokenizer with the real CLIP merges (skipped 
   it('tokenizer_2 pads with "!" (id 0), lower-cases and collapses whitespace', () => {
     const { inputIds } = realClip('!').encode('  A   PHOTO of a\tCat ');
     expect(inputIds.slice(0, 8)).toEqual([49406, 320, 1125, 539, 320, 2368, 49407, 0]);
+  });
+
+  // test/fixtures/clip-ids.json: a Python transcription of transformers' slow CLIPTokenizer (BasicTokenizer
+  // clean-up without ftfy, the CLIP regex, openai/CLIP's bpe()) over the same merges, written by
+  // scripts/reference/clip_tokenize.py: the ad-cases prompts in English and Korean, the default negative
+  // prompt, emoji and ZWJ sequences, CJK, accents, numbers, punctuation, control characters, typed special
+  // tokens, and prompts of 90 and 160 tokens.
+  it(`gives the ids of Hugging Face's CLIPTokenizer for ${reference.cases.length} prompts`, () => {
+    const tokenizer = realClip('<|endoftext|>');
+    for (const { text, ids } of reference.cases) {
+      const { inputIds, tokenCount } = tokenizer.encode(text);
+      const kept = Math.min(ids.length, 75);
+      expect(tokenCount, text).toBe(kept);
+      expect(inputIds.slice(1, 1 + kept), text).toEqual(ids.slice(0, kept));
+    }
+  });
+
+  it('numbers are single digits and punctuation runs are one token (ids derived from the vocab order)', () => {
+    // "0</w>" is 256 + 15 = 271 (the 16th byte symbol, "0" = 0x30 after "!" = 0x21); "," is 256 + 11
+    const { inputIds } = realClip('<|endoftext|>').encode('2024, 10');
+    expect(inputIds.slice(1, 8)).toEqual([273, 271, 273, 275, 267, 272, 271]);
   });
 
   it('truncates to 77 with the end token kept, and reports the cut text', () => {

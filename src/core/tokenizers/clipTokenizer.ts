@@ -9,6 +9,32 @@ const CLIP_PATTERN = String.raw`'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{
 export const BOS_TOKEN = '<|startoftext|>';
 export const EOS_TOKEN = '<|endoftext|>';
 
+/** CJK Unified Ideographs and extensions, which BERT's basic tokenizer surrounds with spaces. */
+const CJK = [[0x4e00, 0x9fff], [0x3400, 0x4dbf], [0x20000, 0x2a6df], [0x2a700, 0x2b73f], [0x2b740, 0x2b81f], [0x2b820, 0x2ceaf], [0xf900, 0xfaff], [0x2f800, 0x2fa1f]] as const;
+
+/**
+ * The text clean-up of Hugging Face's slow `CLIPTokenizer` when ftfy is not installed (transformers
+ * `BasicTokenizer(do_lower_case=True, strip_accents=False, do_split_on_punc=False)`): drop NUL, U+FFFD and
+ * control / format characters (Unicode category C, so zero-width joiners too), turn whitespace into spaces,
+ * space out CJK ideographs, NFC, split on whitespace, lower-case each word, join with single spaces.
+ */
+export function basicClean(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp === 0 || cp === 0xfffd || (ch !== '\t' && ch !== '\n' && ch !== '\r' && /\p{C}/u.test(ch))) continue;
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || /\p{Zs}/u.test(ch)) out += ' ';
+    else if (CJK.some(([lo, hi]) => cp >= lo && cp <= hi)) out += ` ${ch} `;
+    else out += ch;
+  }
+  return out
+    .normalize('NFC')
+    .split(/\s+/u)
+    .filter(Boolean)
+    .map((word) => word.toLowerCase())
+    .join(' ');
+}
+
 /** What `encode` returns for one prompt. */
 export interface ClipEncoding {
   /** Exactly `maxLength` ids: bos, tokens, eos, then the pad id. */
@@ -33,11 +59,13 @@ export class TokenizerFileError extends Error {
 }
 
 /**
- * A CLIP BPE tokenizer built from `vocab.json` + `merges.txt`, configured as Hugging Face's CLIP fast
- * tokenizer (transformers `convert_slow_tokenizer.py`, `CLIPConverter`): NFC, whitespace runs to one space,
- * lower case; the CLIP split pattern and byte-level alphabet; BPE with the `</w>` end-of-word suffix;
- * `<|startoftext|>` ... `<|endoftext|>` around the tokens. Tokenisation itself runs in
- * `@huggingface/tokenizers` (the transformers.js tokenizer package).
+ * A CLIP BPE tokenizer built from `vocab.json` + `merges.txt` that gives the ids of Hugging Face's
+ * `CLIPTokenizer` (the slow one diffusers uses): the `basicClean` text clean-up, then the pipeline of
+ * transformers' `CLIPConverter` (NFC, whitespace runs to one space, lower case; the CLIP split pattern and
+ * byte-level alphabet; BPE with the `</w>` end-of-word suffix; `<|startoftext|>` and `<|endoftext|>` kept as
+ * special tokens when typed). Tokenisation itself runs in `@huggingface/tokenizers` (the transformers.js
+ * tokenizer package). Checked id for id against a Python transcription of the slow tokenizer on the real
+ * CLIP merges.
  */
 export class ClipTokenizer {
   private readonly tokenizer: Tokenizer;
@@ -106,7 +134,7 @@ export class ClipTokenizer {
    * bos + at most `maxLength - 2` tokens + eos, padded with `padToken`.
    */
   encode(text: string): ClipEncoding {
-    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const ids = this.tokenizer.encode(basicClean(text), { add_special_tokens: false }).ids;
     const room = this.options.maxLength - 2;
     const kept = ids.slice(0, room);
     const cut = ids.slice(room);
