@@ -7,7 +7,7 @@ import { AD_CASES, DEFAULTS, INDUSTRY_PRESETS } from '../../src/core/product/ind
 import { learnClipBpe } from './bpeVocab.ts';
 import { buildClipTextModel, type ClipTextConfig } from './textEncoder.ts';
 import { buildUNet, type UNetConfigFile } from './unet.ts';
-import { buildVaeDecoder, type VaeConfigFile } from './vae.ts';
+import { buildVaeDecoder, buildVaeEncoder, type VaeConfigFile } from './vae.ts';
 
 const DIFFUSERS_VERSION = '0.30.0';
 
@@ -146,5 +146,7 @@ export function buildTinySdxlPackage(): PackageFiles {
   };
   files.set('vae_decoder/config.json', json(vae));
   addModel(files, 'vae_decoder', buildVaeDecoder(vae, 4).build());
+  files.set('vae_encoder/config.json', json(vae));
+  addModel(files, 'vae_encoder', buildVaeEncoder(vae, 5).build());
   return files;
 }

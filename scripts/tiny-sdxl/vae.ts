@@ -1,4 +1,55 @@
 /**
+ * A tiny `AutoencoderKL` encoder with the structure of diffusers `models/autoencoders/vae.py` `Encoder`
+ * (plus `quant_conv`, as optimum's `vae_encoder` export includes it): conv_in, down blocks with ResNets and
+ * stride-2 convolutions after a (0, 1, 0, 1) pad, a mid block with attention, GroupNorm, SiLU, conv_out to
+ * mean and log-variance. `output: 'latent_sample'` gives the mean (`latent_dist.mode()`, the optimum layout's
+ * deterministic form); `'latent_parameters'` gives mean and log-variance, as newer optimum exports.
+ */
+export function buildVaeEncoder(cfg: VaeConfigFile, seed: number, output: 'latent_sample' | 'latent_parameters' = 'latent_sample'): OnnxGraph {
+  const g = new OnnxGraph('vae_encoder', seed);
+  const groups = cfg.norm_num_groups;
+  const eps = 1e-6;
+  const C = cfg.block_out_channels;
+  const sample = g.input('sample', 'float32', ['batch_size', cfg.in_channels, 'sample_height', 'sample_width']);
+  let h = sample;
+  let channels = C[0]!;
+  g.within('encoder', () => {
+    h = g.within('conv_in', () => conv2d(g, h, cfg.in_channels, channels, 3));
+    C.forEach((out, i) => {
+      g.within(`down_blocks.${i}`, () => {
+        for (let j = 0; j < cfg.layers_per_block; j++) {
+          h = g.within(`resnets.${j}`, () => resnetBlock(g, h, channels, out, { groups, eps }));
+          channels = out;
+        }
+        if (i < C.length - 1) {
+          h = g.within('downsamplers.0', () => {
+            const padded = g.node('Pad', [h, g.const([0, 0, 0, 0, 0, 0, 1, 1]), g.const([0], 'float32', [])], { mode: 'constant' });
+            return g.within('conv', () => conv2d(g, padded, channels, channels, 3, 2, 0));
+          });
+        }
+      });
+    });
+    g.within('mid_block', () => {
+      h = g.within('resnets.0', () => resnetBlock(g, h, channels, channels, { groups, eps }));
+      h = g.within('attentions.0', () => {
+        const normed = g.within('group_norm', () => groupNorm(g, h, channels, groups, eps));
+        const attended = attention(g, toTokens(g, normed), channels, 1, { qkvBias: true });
+        return g.node('Add', [fromTokens(g, attended, h), h]);
+      });
+      h = g.within('resnets.1', () => resnetBlock(g, h, channels, channels, { groups, eps }));
+    });
+    h = g.within('conv_norm_out', () => groupNorm(g, h, channels, groups, eps));
+    h = g.within('conv_out', () => conv2d(g, silu(g, h), channels, 2 * cfg.latent_channels, 3));
+  });
+  h = g.within('quant_conv', () => conv2d(g, h, 2 * cfg.latent_channels, 2 * cfg.latent_channels, 1));
+  const factor = 2 ** (C.length - 1);
+  const dims = ['batch_size', output === 'latent_sample' ? cfg.latent_channels : 2 * cfg.latent_channels, `sample_height / ${factor}`, `sample_width / ${factor}`];
+  if (output === 'latent_sample') h = g.node('Slice', [h, g.const([0]), g.const([cfg.latent_channels]), g.const([1])]);
+  g.output(h, output, 'float32', dims);
+  return g;
+}
+
+/**
  * A tiny `AutoencoderKL` decoder with the structure of diffusers `models/autoencoders/vae.py` `Decoder`
  * (plus `post_quant_conv`, as optimum's `vae_decoder` export includes it): conv_in, a mid block with
  * ResNets and single-head spatial attention, up blocks with nearest 2x upsampling, GroupNorm, SiLU, conv_out.

@@ -47,9 +47,12 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     const status = fastifyError.statusCode ?? fastifyError.status;
     if (status && status < 500 && !(error instanceof Error && error.name in { RequestValidationError: 1 })) {
       // Fastify's own client errors (malformed JSON, too large a body) and static-file refusals
-      const body = status === 400 || status === 413 || status === 415
-        ? { code: 'invalid_request', message: fastifyError.message, issues: [{ field: '(body)', message: fastifyError.message }] }
-        : { code: 'not_found', message: fastifyError.message };
+      const tooLarge = status === 413 && 'the request is over 16 MiB; a reference image may be at most 10 MiB';
+      const body = tooLarge
+        ? { code: 'invalid_request', message: `image: ${tooLarge}`, issues: [{ field: 'image', message: tooLarge }] }
+        : status === 400 || status === 415
+          ? { code: 'invalid_request', message: fastifyError.message, issues: [{ field: '(body)', message: fastifyError.message }] }
+          : { code: 'not_found', message: fastifyError.message };
       return reply.code(status === 403 ? 404 : status).send({ error: body });
     }
     if (error instanceof RangeError && /queue is full/.test(error.message)) {

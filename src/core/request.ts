@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
+import { SAMPLER_NAMES } from './schedulers/index.ts';
 
 /** Longest prompt accepted, in characters (CLIP keeps 75 tokens; the rest is reported as cut). */
 export const MAX_PROMPT_CHARS = 2000;
@@ -9,6 +10,17 @@ export const MAX_SIDE = 2048;
 export const MAX_STEPS = 150;
 export const MAX_GUIDANCE = 30;
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+/** SDXL micro-conditioning sizes (original_size, target_size) go up to this many pixels per side. */
+export const MAX_CONDITIONING_SIDE = 8192;
+/** A reference image data URL may be this long (the decoded file limit is checked separately). */
+export const MAX_IMAGE_URL_CHARS = 14_500_000;
+
+/** `[height, width]` in pixels, as diffusers' `original_size` / `target_size` tuples. */
+const Size = (description: string) =>
+  Type.Array(Type.Integer({ minimum: 1, maximum: MAX_CONDITIONING_SIDE }), { minItems: 2, maxItems: 2, description: `${description}: [height, width] in pixels` });
+/** `[top, left]` in pixels, as diffusers' `crops_coords_top_left`. */
+const Crop = (description: string) =>
+  Type.Array(Type.Integer({ minimum: 0, maximum: MAX_CONDITIONING_SIDE }), { minItems: 2, maxItems: 2, description: `${description}: [top, left] in pixels` });
 
 /**
  * The one generation request, shared by the app, the browser worker and the server, validated on every
@@ -24,6 +36,16 @@ export const GenerateRequestSchema = Type.Object(
     num_inference_steps: Type.Integer({ minimum: 1, maximum: MAX_STEPS, default: 40 }),
     guidance_scale: Type.Number({ minimum: 0, maximum: MAX_GUIDANCE, default: 7.5, description: '<= 1 disables classifier-free guidance' }),
     seed: Type.Integer({ minimum: 0, maximum: MAX_SEED, description: 'torch.manual_seed value; only seed mod 2^32 matters' }),
+    scheduler: Type.Optional(Type.Enum([...SAMPLER_NAMES], { description: "sampler; the model's scheduler_config.json when omitted" })),
+    guidance_rescale: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'Lin et al. 2023 guidance rescale (0 disables)' }),
+    original_size: Type.Optional(Size('SDXL micro-conditioning; default the output size')),
+    crops_coords_top_left: Type.Optional(Crop('SDXL micro-conditioning; default [0, 0]')),
+    target_size: Type.Optional(Size('SDXL micro-conditioning; default the output size')),
+    negative_original_size: Type.Optional(Size('negative micro-conditioning; default as the positive')),
+    negative_crops_coords_top_left: Type.Optional(Crop('negative micro-conditioning; default as the positive')),
+    negative_target_size: Type.Optional(Size('negative micro-conditioning; default as the positive')),
+    image: Type.Optional(Type.String({ maxLength: MAX_IMAGE_URL_CHARS, description: 'reference photo for image-to-image: a PNG or JPEG data URL' })),
+    strength: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'image-to-image: the share of the schedule to run; 0.3 when omitted (diffusers SDXL img2img default)' })),
   },
   { additionalProperties: false },
 );
@@ -44,7 +66,11 @@ export class RequestValidationError extends Error {
   }
 }
 
-const describe = (value: unknown) => (typeof value === 'string' ? `${value.length} characters` : JSON.stringify(value));
+const describe = (value: unknown) => (typeof value === 'string' ? (value.length > 40 || value.length === 0 ? `${value.length} characters` : JSON.stringify(value)) : JSON.stringify(value));
+
+function valueAt(root: unknown, field: string): unknown {
+  return field.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), root);
+}
 
 /**
  * Applies defaults and validates an incoming request (JSON from the network or the form).
@@ -70,8 +96,12 @@ export function parseGenerateRequest(input: unknown): GenerateRequest {
     const field = error.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(body)';
     if (error.keyword === 'boolean' || seen.has(field)) continue; // additionalProperties reports twice
     seen.add(field);
-    const got = field === '(body)' ? '' : ` (got ${describe((value as Record<string, unknown>)[field])})`;
-    const message = error.keyword === 'additionalProperties' ? `unknown field(s) ${unknownFields(value).join(', ')}` : `${error.message}${got}`;
+    const got = field === '(body)' ? '' : ` (got ${describe(valueAt(value, field))})`;
+    const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues;
+    const message =
+      error.keyword === 'additionalProperties' ? `unknown field(s) ${unknownFields(value).join(', ')}`
+      : allowed ? `must be one of ${allowed.join(', ')}${got}`
+      : `${error.message}${got}`;
     issues.push({ field, message });
   }
   const request = value as GenerateRequest;

@@ -22,6 +22,7 @@ describe('parseGenerateRequest', () => {
       negative_prompt: '',
       num_inference_steps: 40,
       guidance_scale: 7.5,
+      guidance_rescale: 0,
     });
   });
 
@@ -42,6 +43,11 @@ describe('parseGenerateRequest', () => {
     expect(issuesOf({ prompt: 'a', seed: 1 })).toEqual({ width: 'is required', height: 'is required' });
     expect(issuesOf([valid])['(body)']).toBe('must be a JSON object');
     expect(issuesOf({ ...valid, model: '../etc' })['model']).toMatch(/pattern/);
+    expect(issuesOf({ ...valid, scheduler: 'heun' })['scheduler']).toBe('must be one of euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, ddim, lcm, sdxl_turbo (got "heun")');
+    expect(issuesOf({ ...valid, strength: 0 })['strength']).toBe('must be > 0 (got 0)');
+    expect(issuesOf({ ...valid, guidance_rescale: 1.5 })['guidance_rescale']).toBe('must be <= 1 (got 1.5)');
+    expect(issuesOf({ ...valid, original_size: [1024] })['original_size']).toMatch(/fewer than 2 items/);
+    expect(issuesOf({ ...valid, crops_coords_top_left: [0, -8] })['crops_coords_top_left.1']).toBe('must be >= 0 (got -8)');
   });
 });
 

@@ -7,6 +7,8 @@ import { AD_CASES, sizeForAspectRatio } from '../../src/core/product/index.ts';
 import { FIXTURE_ID } from '../helpers/fixture.ts';
 import { decodeRgba } from '../helpers/png.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { referencePhoto } from '../helpers/images.ts';
+import { encode as encodePng } from 'fast-png';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -86,6 +88,44 @@ describe('generation API over HTTP on loopback', () => {
     }
   });
 
+  it('image-to-image: the reference photo is checked, used, and not echoed back in the job', async () => {
+    const response = await post({ ...baristaRequest, image: referencePhoto(120, 160), strength: 0.5 });
+    expect(response.status).toBe(202);
+    const job = await response.json();
+    expect(job.request.image).toBeUndefined();
+    expect(job.reference_image).toMatchObject({ type: 'image/png', width: 120, height: 160 });
+    const done = await waitForJob(job.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.progress.total_steps).toBe(2);
+    const textOnly = await waitForJob((await (await post(baristaRequest)).json()).id);
+    expect(done.result.sha256).not.toBe(textOnly.result.sha256);
+  });
+
+  it('rejects a bad reference image with 400 naming image: type, content, pixel count, size', async () => {
+    const png = (w: number, h: number) => Buffer.from(encodePng({ width: w, height: h, data: new Uint8Array(w * h), channels: 1 })).toString('base64');
+    // a PNG whose header claims 9000 x 9000 pixels (the limit is checked before decoding)
+    const header = Buffer.from(png(1, 1), 'base64');
+    header.writeUInt32BE(9000, 16);
+    header.writeUInt32BE(9000, 20);
+    const cases: [string, RegExp][] = [
+      [`data:image/webp;base64,${png(2, 2)}`, /type image\/webp is not supported/],
+      [`data:image/jpeg;base64,${png(2, 2)}`, /declared image\/jpeg but the data is image\/png/],
+      [`data:image/png;base64,${Buffer.from('not a picture at all').toString('base64')}`, /not a PNG or JPEG file/],
+      [`data:image/png;base64,${header.toString('base64')}`, /each side must be at most 8192/],
+      ['https://example.com/photo.png', /must be a data URL/],
+    ];
+    for (const [image, message] of cases) {
+      const response = await post({ ...baristaRequest, image });
+      expect(response.status, image.slice(0, 40)).toBe(400);
+      const { error } = await response.json();
+      expect(error.issues[0]).toMatchObject({ field: 'image' });
+      expect(error.issues[0].message).toMatch(message);
+    }
+    const huge = await post({ ...baristaRequest, image: `data:image/png;base64,${'A'.repeat(17 * 1024 * 1024)}` });
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).error.issues[0].field).toBe('image');
+  });
+
   it('unknown jobs and images are 404; a running job can be cancelled', async () => {
     expect((await fetch(`${server.url}/api/generations/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
     expect((await fetch(`${server.url}/api/images/${'0'.repeat(64)}.png`)).status).toBe(404);
@@ -101,7 +141,7 @@ describe('generation API over HTTP on loopback', () => {
     expect(response.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     const manifest = (await response.json()) as ModelManifest;
     expect(manifest).toMatchObject({ id: FIXTURE_ID, pipeline: 'StableDiffusionXLPipeline', nativeSide: 64, vaeScaleFactor: 8 });
-    expect(manifest.dtypes).toEqual({ text_encoder: 'float32', text_encoder_2: 'float32', unet: 'float32', vae_decoder: 'float32' });
+    expect(manifest.dtypes).toEqual({ text_encoder: 'float32', text_encoder_2: 'float32', unet: 'float32', vae_decoder: 'float32', vae_encoder: 'float32' });
     const paths = manifest.files.map((f) => f.path);
     expect(paths).toContain('unet/model.onnx_data');
     expect(paths.some((p) => p.startsWith('.'))).toBe(false);

@@ -16,11 +16,21 @@ export interface JobResult {
   truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
 }
 
+/** What the API says about a request's reference image (the image itself is not echoed back). */
+export interface ReferenceImageInfo {
+  type: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
 /** A job as the API shows it (snake_case JSON). */
 export interface JobView {
   id: string;
   status: JobStatus;
-  request: GenerateRequest;
+  /** The request without its `image` data (see `reference_image`). */
+  request: Omit<GenerateRequest, 'image'>;
+  reference_image?: ReferenceImageInfo;
   /** Jobs ahead of this one while queued. */
   queue_position: number;
   progress: { stage: ProgressEvent['stage'] | 'queued'; step: number; total_steps: number };
@@ -36,6 +46,8 @@ export type JobRunner = (request: GenerateRequest, onProgress: (event: ProgressE
 
 interface Job {
   view: JobView;
+  /** The full request, reference image included; dropped when the job ends. */
+  request?: GenerateRequest;
   controller: AbortController;
 }
 
@@ -53,15 +65,18 @@ export class JobQueue {
   constructor(private readonly runner: JobRunner, private readonly options: { retentionMs: number; maxQueued: number }) {}
 
   /** @throws RangeError when `maxQueued` jobs are already waiting. */
-  submit(request: GenerateRequest): JobView {
+  submit(request: GenerateRequest, referenceImage?: ReferenceImageInfo): JobView {
     if (this.pending.length >= this.options.maxQueued) throw new RangeError(`the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
     this.prune();
+    const { image: _image, ...shown } = request;
     const job: Job = {
       controller: new AbortController(),
+      request,
       view: {
         id: randomUUID(),
         status: 'queued',
-        request,
+        request: shown,
+        ...(referenceImage ? { reference_image: referenceImage } : {}),
         queue_position: this.pending.length + (this.running ? 1 : 0),
         progress: { stage: 'queued', step: 0, total_steps: request.num_inference_steps },
         created_at: new Date().toISOString(),
@@ -104,6 +119,7 @@ export class JobQueue {
 
   private finish(job: Job, status: JobStatus, extra: Partial<JobView>): void {
     Object.assign(job.view, { status, finished_at: new Date().toISOString(), ...extra });
+    delete job.request;
   }
 
   private pump(): void {
@@ -115,7 +131,7 @@ export class JobQueue {
     this.idle = (async () => {
       try {
         const result = await this.runner(
-          job.view.request,
+          job.request!,
           (event) => {
             job.view.progress = event.stage === 'denoise'
               ? { stage: 'denoise', step: event.step, total_steps: event.totalSteps }

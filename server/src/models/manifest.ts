@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { sdxlTensorSites } from '../../../src/core/capabilities.ts';
 import type { ManifestFile, ModelManifest } from '../../../src/core/loading/manifest.ts';
-import { readSdxlPackage, SDXL_COMPONENTS, type SdxlComponent } from '../../../src/core/loading/modelPackage.ts';
+import { readSdxlPackage, type SdxlComponent } from '../../../src/core/loading/modelPackage.ts';
 import { DirectoryStore } from './directoryStore.ts';
 import { scanOnnx } from './onnxScan.ts';
 
@@ -35,10 +35,9 @@ export async function buildManifest(id: string, root: string): Promise<ModelMani
   const files: ManifestFile[] = await Promise.all(
     paths.map(async (path) => ({ path, size: (await stat(join(root, path))).size, sha256: await sha256File(join(root, path)) })),
   );
-  const scans = await Promise.all(SDXL_COMPONENTS.map(async (c) => [c, await scanOnnx(store.localPath(pkg.components[c].modelPath))] as const));
-  const dtypes = Object.fromEntries(
-    scans.map(([c, scan]) => [c, scan.inputs.some((i) => i.type === 'float16') ? 'float16' : 'float32']),
-  ) as Record<SdxlComponent, 'float32' | 'float16'>;
+  const components = Object.entries(pkg.components) as [SdxlComponent, { modelPath: string }][];
+  const scans = await Promise.all(components.map(async ([c, files]) => [c, await scanOnnx(store.localPath(files.modelPath))] as const));
+  const dtypes: ModelManifest['dtypes'] = Object.fromEntries(scans.map(([c, scan]) => [c, scan.inputs.some((i) => i.type === 'float16') ? 'float16' : 'float32']));
   const bytes = (c: SdxlComponent) => (dtypes[c] === 'float16' ? 2 : 4);
   return {
     id,

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { checkReferenceImage } from '../../../src/core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError } from '../../../src/core/request.ts';
 import { UnknownModelError } from '../models/registry.ts';
 import type { JobView } from '../jobs/jobQueue.ts';
@@ -11,20 +12,22 @@ function present(view: JobView): JobView & { image_url?: string } {
 
 /**
  * The asynchronous generation API:
- * - `POST /api/generations` with a GenerateRequest: 202 and the job (Location: its status URL)
+ * - `POST /api/generations` with a GenerateRequest (up to 16 MiB, for a reference photo): 202 and the job
+ *   (Location: its status URL); a reference image is checked (type, bytes, pixels) before it is queued
  * - `GET /api/generations/:id`: status, progress, and when done the image's content hash and URL
  * - `DELETE /api/generations/:id`: cancels a queued or running job
  */
 export const generationRoutes = (services: Services): FastifyPluginAsync => async (app) => {
-  app.post('/api/generations', async (req, reply) => {
+  app.post('/api/generations', { bodyLimit: 16 * 1024 * 1024 }, async (req, reply) => {
     const request = parseGenerateRequest(req.body);
+    const image = request.image ? checkReferenceImage(request.image) : undefined;
     try {
       request.model = await services.models.resolve(request.model);
     } catch (error) {
       if (error instanceof UnknownModelError) throw new RequestValidationError([{ field: 'model', message: error.message }]);
       throw error;
     }
-    const job = services.jobs.submit(request);
+    const job = services.jobs.submit(request, image && { type: image.type, width: image.width, height: image.height, bytes: Math.floor((request.image!.length * 3) / 4) });
     return reply.code(202).header('location', `/api/generations/${job.id}`).send(present(job));
   });
 

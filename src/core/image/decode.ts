@@ -116,6 +116,34 @@ function jpegToRgb(bytes: Uint8Array): RgbImage {
   return applyOrientation({ width: jpeg.width, height: jpeg.height, data: jpeg.data }, jpegOrientation(bytes));
 }
 
+/** Width and height from a PNG IHDR chunk or a JPEG start-of-frame marker, without decoding pixels. */
+function headerDimensions(bytes: Uint8Array, type: ImageType): { width: number; height: number } | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (type === 'image/png') return bytes.length >= 24 ? { width: view.getUint32(16), height: view.getUint32(20) } : undefined;
+  let pos = 2;
+  while (pos + 9 < bytes.length && bytes[pos] === 0xff) {
+    const marker = bytes[pos + 1]!;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: view.getUint16(pos + 5), width: view.getUint16(pos + 7) };
+    }
+    pos += 2 + view.getUint16(pos + 2);
+  }
+  return undefined;
+}
+
+/**
+ * Checks a request's reference image without decoding it: a PNG or JPEG data URL within the byte limit whose
+ * header dimensions are within the pixel limits. The server runs it at submission; the pipeline decodes later.
+ * @throws RequestValidationError naming `image`.
+ */
+export function checkReferenceImage(dataUrl: string): { type: ImageType; width: number; height: number } {
+  const { type, bytes } = parseImageDataUrl(dataUrl);
+  const size = headerDimensions(bytes, type);
+  if (!size) throw bad(`is a truncated ${type} file (no image dimensions found)`);
+  checkDimensions(size.width, size.height);
+  return { type, ...size };
+}
+
 /**
  * Decodes a PNG or JPEG file to 8-bit RGB, the same way in the browser and on the server.
  * @throws RequestValidationError naming `image` for an undecodable file or one over the pixel limits.

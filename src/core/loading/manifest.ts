@@ -25,8 +25,8 @@ export interface ModelManifest {
   vaeScaleFactor: number;
   files: ManifestFile[];
   totalBytes: number;
-  /** Element type of each component's float inputs. */
-  dtypes: Record<SdxlComponent, 'float32' | 'float16'>;
+  /** Element type of each component's float inputs (`vae_encoder` only when the package has one). */
+  dtypes: Partial<Record<SdxlComponent, 'float32' | 'float16'>>;
   /** Largest weight tensor of any component, bytes. */
   largestWeightBytes: number;
   /** Activation tensors whose size grows with the image (see `largestActivationBytes`). */

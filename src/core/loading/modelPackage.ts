@@ -41,9 +41,11 @@ export interface VaeConfig {
   force_upcast?: boolean;
 }
 
-/** The SDXL components, by their package folder names. */
+/** The SDXL components every package has, by their package folder names. */
 export const SDXL_COMPONENTS = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder'] as const;
-export type SdxlComponent = (typeof SDXL_COMPONENTS)[number];
+/** Components a package may have: the VAE encoder, needed for image-to-image only. */
+export const OPTIONAL_COMPONENTS = ['vae_encoder'] as const;
+export type SdxlComponent = (typeof SDXL_COMPONENTS)[number] | (typeof OPTIONAL_COMPONENTS)[number];
 
 /** Pipeline classes whose packages this core runs. */
 export const SDXL_PIPELINE_CLASSES = [
@@ -66,7 +68,7 @@ export interface SdxlPackage {
   scheduler: SchedulerConfig;
   unet: UNetConfig;
   vae: VaeConfig;
-  components: Record<SdxlComponent, ComponentFiles>;
+  components: Record<(typeof SDXL_COMPONENTS)[number], ComponentFiles> & Partial<Record<(typeof OPTIONAL_COMPONENTS)[number], ComponentFiles>>;
   /** `2 ** (len(vae.block_out_channels) - 1)`: pixels per latent cell (8 for SDXL). */
   vaeScaleFactor: number;
 }
@@ -108,12 +110,15 @@ export async function readSdxlPackage(store: FileStore): Promise<SdxlPackage> {
     readVaeConfig(store),
   ]);
   const entries = await Promise.all(SDXL_COMPONENTS.map(async (c) => [c, await componentFiles(store, c)] as const));
+  for (const c of OPTIONAL_COMPONENTS) {
+    if (await store.exists(`${c}/model.onnx`)) entries.push([c, await componentFiles(store, c)] as never);
+  }
   return {
     index,
     scheduler,
     unet,
     vae,
-    components: Object.fromEntries(entries) as Record<SdxlComponent, ComponentFiles>,
+    components: Object.fromEntries(entries) as SdxlPackage['components'],
     vaeScaleFactor: 2 ** (vae.block_out_channels.length - 1),
   };
 }

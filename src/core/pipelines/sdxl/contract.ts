@@ -14,7 +14,8 @@ const IDS = ['int32', 'int64'] as const;
 /**
  * Inputs and outputs of an optimum / diffusers ONNX export of SDXL, per component
  * (optimum `exporters/onnx/model_configs.py`: `CLIPTextOnnxConfig`, `CLIPTextWithProjectionOnnxConfig`,
- * `UNetOnnxConfig`, `VaeDecoderOnnxConfig`). `hidden_states.N` outputs are checked by prefix.
+ * `UNetOnnxConfig`, `VaeDecoderOnnxConfig`, `VaeEncoderOnnxConfig`). Names ending in `.` or `_` are prefixes
+ * (`hidden_states.N`; the encoder's `latent_sample` or `latent_parameters`).
  * `timestep` is rank 1 (`[batch]`) in older exports and rank 0 in newer ones.
  */
 export const SDXL_CONTRACT: Record<SdxlComponent, { inputs: Record<string, ValueRule>; outputs: Record<string, ValueRule> }> = {
@@ -39,6 +40,11 @@ export const SDXL_CONTRACT: Record<SdxlComponent, { inputs: Record<string, Value
   vae_decoder: {
     inputs: { latent_sample: { types: FLOAT, rank: [4] } },
     outputs: { sample: { types: FLOAT, rank: [4] } },
+  },
+  // `latent_sample` (older optimum: a latent, C channels) or `latent_parameters` (newer: mean and log-variance)
+  vae_encoder: {
+    inputs: { sample: { types: FLOAT, rank: [4] } },
+    outputs: { 'latent_': { types: FLOAT, rank: [4] } },
   },
 };
 
@@ -72,8 +78,9 @@ export function checkSessionContract(component: SdxlComponent, session: OnnxSess
   const extra = session.inputs.filter((i) => !(i.name in contract.inputs));
   if (extra.length) throw new ModelContractError(`${component}: unexpected input(s) ${extra.map((i) => i.name).join(', ')}`);
   for (const [name, rule] of Object.entries(contract.outputs)) {
-    const matches = session.outputs.filter((o) => (name.endsWith('.') ? o.name.startsWith(name) : o.name === name));
-    if (!matches.length) throw new ModelContractError(`${component}: output "${name}${name.endsWith('.') ? 'N' : ''}" is missing`);
+    const prefix = name.endsWith('.') || name.endsWith('_');
+    const matches = session.outputs.filter((o) => (prefix ? o.name.startsWith(name) : o.name === name));
+    if (!matches.length) throw new ModelContractError(`${component}: output "${name}${prefix ? '...' : ''}" is missing`);
     for (const info of matches) checkValue(component, 'output', rule, info);
   }
 }

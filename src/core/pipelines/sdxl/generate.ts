@@ -1,13 +1,15 @@
 import { encodePng } from '../../image/png.ts';
 import { vaeOutputToRgba } from '../../image/postprocess.ts';
-import type { GenerateRequest } from '../../request.ts';
+import { TorchGenerator } from '../../random/torchGenerator.ts';
+import { RequestValidationError, type GenerateRequest } from '../../request.ts';
 import type { OnnxSession } from '../../runtime.ts';
-import { schedulerFromConfig } from '../../schedulers/index.ts';
+import { schedulerForSampler } from '../../schedulers/index.ts';
 import { asFloat32, castFloat, concatBatch, float32, splitBatch, type Float32Tensor, type Tensor, type TensorType } from '../../tensor.ts';
 import { GenerationCancelledError, type CancelSignal, type GenerateOutput, type ProgressEvent } from '../../types.ts';
 import { getAddTimeIds, prepareLatents } from './conditioning.ts';
 import { checkFeeds } from './contract.ts';
 import { encodePrompt, zerosLike } from './encodePrompt.ts';
+import { DEFAULT_STRENGTH, imageToLatents, prepareReferenceImage, strengthTimesteps } from './img2img.ts';
 import type { SdxlPipeline } from './load.ts';
 
 const f = Math.fround;
@@ -49,12 +51,46 @@ export function applyGuidance(noiseUncond: Float32Tensor, noiseText: Float32Tens
   return float32(u.map((x, i) => f(x + f(g * f(c[i]! - x)))), noiseUncond.dims);
 }
 
+/** Unbiased standard deviation of a batch entry (`torch.std` over all but the batch axis). */
+function std(values: Float32Array): number {
+  const mean = values.reduce((s, x) => s + x, 0) / values.length;
+  return Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / (values.length - 1));
+}
+
 /**
- * Text-to-image with SDXL, following diffusers `StableDiffusionXLPipeline.__call__` stage by stage
- * (`prompt_2 = prompt`, original and target size = the requested size, crop (0, 0)).
+ * Guidance rescale (Lin et al. 2023, "Common Diffusion Noise Schedules and Sample Steps are Flawed", section
+ * 3.4; diffusers `rescale_noise_cfg`): scales the guided prediction to the text prediction's standard deviation
+ * and mixes by `guidanceRescale`. Batch 1.
+ */
+export function rescaleNoiseCfg(noiseCfg: Float32Tensor, noiseText: Float32Tensor, guidanceRescale: number): Float32Tensor {
+  const factor = f(f(std(noiseText.data)) / f(std(noiseCfg.data)));
+  const r = f(guidanceRescale);
+  const keep = f(1 - guidanceRescale);
+  return float32(noiseCfg.data.map((x) => f(f(r * f(x * factor)) + f(keep * x))), noiseCfg.dims);
+}
+
+/** diffusers only uses negative micro-conditioning when both sizes are given; say so instead of ignoring one. */
+function checkNegativeConditioning(request: GenerateRequest): void {
+  const { negative_original_size: o, negative_target_size: t } = request;
+  if (Boolean(o) !== Boolean(t)) {
+    const missing = o ? 'negative_target_size' : 'negative_original_size';
+    throw new RequestValidationError([{ field: missing, message: `is required together with ${o ? 'negative_original_size' : 'negative_target_size'}` }]);
+  }
+}
+
+const pair = (v: readonly number[] | undefined, fallback: readonly [number, number]): [number, number] => (v ? [v[0]!, v[1]!] : [fallback[0], fallback[1]]);
+
+/**
+ * SDXL generation following diffusers `StableDiffusionXLPipeline.__call__` stage by stage, and
+ * `StableDiffusionXLImg2ImgPipeline` when the request carries a reference `image` (same entry point).
+ * `prompt_2 = prompt`; micro-conditioning from the request or the output size; classifier-free guidance unless
+ * `guidance_scale <= 1` (or the UNet takes a guidance embedding); optional guidance rescale; the scheduler from
+ * the model config or the requested sampler; one `torch.Generator("cpu").manual_seed(seed)` stream for the
+ * initial latents, image-to-image draws and ancestral noise, in diffusers' order.
  * @param request a validated request (see `parseGenerateRequest`); sides must be multiples of the VAE scale.
  * @returns the PNG, its RGBA pixels, and timings per stage.
- * @throws GenerationCancelledError when `signal` is aborted between stages or steps; runtime errors as thrown.
+ * @throws RequestValidationError for a bad reference image or strength or an incomplete negative
+ *   conditioning; GenerationCancelledError when `signal` is aborted between stages or steps; runtime errors as thrown.
  */
 export async function generate(pipe: SdxlPipeline, request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateOutput> {
   const now = options.now ?? Date.now;
@@ -65,7 +101,10 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
   const { width, height, seed } = request;
   const started = now();
 
-  // 1. Define call parameters: guidance_scale <= 1 (or a guidance-embedding UNet) means one UNet pass per step.
+  // 1. Check inputs and define call parameters. guidance_scale <= 1 (or a guidance-embedding UNet) means one
+  //    UNet pass per step.
+  checkNegativeConditioning(request);
+  const reference = request.image ? prepareReferenceImage(request.image, width, height) : undefined;
   const doCfg = request.guidance_scale > 1 && !unetConfig.time_cond_proj_dim;
   const negativePrompt = request.negative_prompt.trim() ? request.negative_prompt : null;
   const zeroNegative = negativePrompt === null && index.force_zeros_for_empty_prompt === true;
@@ -86,32 +125,37 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
   if (prompts.length === 2 && encoded.truncated[0]) truncated.negative_prompt = encoded.truncated[0];
   const encodedAt = now();
 
-  // 3. Prepare timesteps.
-  const scheduler = schedulerFromConfig(pipe.package.scheduler);
+  // 3. Prepare timesteps (image-to-image keeps the last `strength` of them).
+  const scheduler = schedulerForSampler(pipe.package.scheduler, request.scheduler);
   scheduler.setTimesteps(request.num_inference_steps);
+  let timesteps = scheduler.timesteps;
+  if (reference) {
+    const kept = strengthTimesteps(scheduler, request.num_inference_steps, request.strength ?? DEFAULT_STRENGTH);
+    timesteps = kept.timesteps;
+    scheduler.setBeginIndex(kept.tStart * scheduler.order);
+  }
 
-  // 4. Prepare latent variables.
-  let { latents } = prepareLatents({
-    seed,
-    channels: unetConfig.in_channels,
-    width,
-    height,
-    vaeScaleFactor,
-    initNoiseSigma: scheduler.initNoiseSigma,
-  });
+  // 4. Prepare latent variables: noise times init_noise_sigma, or the encoded reference noised to timesteps[0].
+  const generator = new TorchGenerator(seed);
+  const latentsStart = reference
+    ? await imageToLatents(pipe, reference, generator, scheduler, timesteps[0]!)
+    : prepareLatents({ seed, channels: unetConfig.in_channels, width, height, vaeScaleFactor, initNoiseSigma: scheduler.initNoiseSigma, generator }).latents;
+  let latents = latentsStart;
 
-  // 5. Prepare added time ids & embeddings (negative ones equal the positive ones).
+  // 5. Prepare added time ids & embeddings.
+  const addTimeIds = getAddTimeIds(pair(request.original_size, [height, width]), pair(request.crops_coords_top_left, [0, 0]), pair(request.target_size, [height, width]));
+  const negativeAddTimeIds = request.negative_original_size
+    ? getAddTimeIds(pair(request.negative_original_size, [height, width]), pair(request.negative_crops_coords_top_left, [0, 0]), pair(request.negative_target_size, [height, width]))
+    : addTimeIds;
   const batch = doCfg ? 2 : 1;
-  const timeIds = getAddTimeIds([height, width], [0, 0], [height, width]);
   const unet = pipe.sessions.unet;
   const constantFeeds = {
     encoder_hidden_states: feedAs(unet, 'encoder_hidden_states', promptEmbeds),
     text_embeds: feedAs(unet, 'text_embeds', addTextEmbeds),
-    time_ids: feedAs(unet, 'time_ids', doCfg ? concatBatch([timeIds, timeIds]) : timeIds),
+    time_ids: feedAs(unet, 'time_ids', doCfg ? concatBatch([negativeAddTimeIds, addTimeIds]) : addTimeIds),
   };
 
   // 6. Denoising loop.
-  const timesteps = scheduler.timesteps;
   for (let i = 0; i < timesteps.length; i++) {
     checkCancel();
     const t = timesteps[i]!;
@@ -124,8 +168,9 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
     if (doCfg) {
       const [uncond, text] = splitBatch(noisePred) as [Float32Tensor, Float32Tensor];
       noisePred = applyGuidance(uncond, text, request.guidance_scale);
+      if (request.guidance_rescale > 0) noisePred = rescaleNoiseCfg(noisePred, text, request.guidance_rescale);
     }
-    latents = scheduler.step(noisePred, t, latents).prevSample;
+    latents = scheduler.step(noisePred, t, latents, generator).prevSample;
     options.onProgress?.({ stage: 'denoise', step: i + 1, totalSteps: timesteps.length });
   }
   const denoisedAt = now();
@@ -134,13 +179,13 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
   checkCancel();
   options.onProgress?.({ stage: 'decode' });
   const scaling = f(vaeConfig.scaling_factor);
-  const { latents_mean: mean, latents_std: std } = vaeConfig;
+  const { latents_mean: mean, latents_std: stdev } = vaeConfig;
   const plane = latents.data.length / unetConfig.in_channels;
   const shift = f(vaeConfig.shift_factor ?? 0);
   const unscaled = latents.data.map((x, k) => {
-    if (mean && std) {
+    if (mean && stdev) {
       const c = Math.floor(k / plane);
-      return f(f(f(x * f(std[c]!)) / scaling) + f(mean[c]!));
+      return f(f(f(x * f(stdev[c]!)) / scaling) + f(mean[c]!));
     }
     return f(f(x / scaling) + shift);
   });

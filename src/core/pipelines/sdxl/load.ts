@@ -1,5 +1,5 @@
 import { readJson, type FileStore } from '../../loading/fileStore.ts';
-import { readSdxlPackage, SDXL_COMPONENTS, type SdxlComponent, type SdxlPackage } from '../../loading/modelPackage.ts';
+import { OPTIONAL_COMPONENTS, readSdxlPackage, SDXL_COMPONENTS, type SdxlComponent, type SdxlPackage } from '../../loading/modelPackage.ts';
 import type { OnnxRuntime, OnnxSession } from '../../runtime.ts';
 import { ClipTokenizer, parseMerges, tokenizerOptions } from '../../tokenizers/clipTokenizer.ts';
 import type { ProgressEvent } from '../../types.ts';
@@ -10,7 +10,8 @@ export interface SdxlPipeline {
   readonly package: SdxlPackage;
   readonly tokenizer: ClipTokenizer;
   readonly tokenizer2: ClipTokenizer;
-  readonly sessions: Readonly<Record<SdxlComponent, OnnxSession>>;
+  /** One session per component; `vae_encoder` only when the package has one (image-to-image). */
+  readonly sessions: Readonly<Record<(typeof SDXL_COMPONENTS)[number], OnnxSession> & Partial<Record<SdxlComponent, OnnxSession>>>;
   readonly executionProvider: string;
   /** Releases every session (GPU buffers in the browser). */
   release(): Promise<void>;
@@ -51,10 +52,11 @@ export async function loadSdxlPipeline(options: {
   const pkg = await readSdxlPackage(store);
   const [tokenizer, tokenizer2] = await Promise.all([loadClipTokenizer(store, 'tokenizer'), loadClipTokenizer(store, 'tokenizer_2')]);
   const sessions: Partial<Record<SdxlComponent, OnnxSession>> = {};
+  const components: SdxlComponent[] = [...SDXL_COMPONENTS, ...OPTIONAL_COMPONENTS.filter((c) => pkg.components[c])];
   try {
-    for (const [index, component] of SDXL_COMPONENTS.entries()) {
-      onProgress?.({ stage: 'load', component, index, total: SDXL_COMPONENTS.length });
-      const session = await runtime.createSession({ component, store, ...pkg.components[component] });
+    for (const [index, component] of components.entries()) {
+      onProgress?.({ stage: 'load', component, index, total: components.length });
+      const session = await runtime.createSession({ component, store, ...pkg.components[component]! });
       sessions[component] = session;
       checkSessionContract(component, session);
     }
@@ -62,7 +64,7 @@ export async function loadSdxlPipeline(options: {
     await Promise.all(Object.values(sessions).map((s) => s.release()));
     throw error;
   }
-  const loaded = sessions as Record<SdxlComponent, OnnxSession>;
+  const loaded = sessions as SdxlPipeline['sessions'];
   return {
     package: pkg,
     tokenizer,
