@@ -9,6 +9,7 @@ import { AD_CASES } from '../../src/core/product/index.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { decodeRgba, pixelDifference } from '../helpers/png.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { referencePhoto } from '../helpers/images.ts';
 
 /**
  * Browser (WebGPU, float32 on SwiftShader) and server (onnxruntime-node CPU) images of the same request
@@ -128,6 +129,27 @@ describe('Ad Studio in Chromium', () => {
     expect(await page.getByTestId('prompt').inputValue()).toBe('flower shop storefront full of colorful bouquets');
     expect(await page.getByTestId('steps').inputValue()).toBe('0');
     await page.getByTestId('steps').fill('4');
+  });
+
+  it('image-to-image: a reference photo gives the same picture on this device and on the server', { timeout: 240_000 }, async () => {
+    const photo = referencePhoto(160, 120);
+    await page.getByTestId('photo-input').setInputFiles({ name: 'shop.png', mimeType: 'image/png', buffer: Buffer.from(photo.split(',')[1]!, 'base64') });
+    await page.getByTestId('photo-preview').waitFor();
+    await page.getByTestId('strength').fill('0.5');
+    await page.getByTestId('steps').fill('8');
+    await page.getByTestId('sampler').selectOption('dpmpp_2m_karras');
+    const device = await generateAndRead();
+    expect(await page.getByTestId('result-provider').textContent()).toBe('webgpu');
+    await page.getByTestId('route-server').click();
+    const remote = await generateAndRead();
+    expect(await page.getByTestId('result-route').textContent()).toBe('on the server');
+    const diff = pixelDifference(decodeRgba(device).data, decodeRgba(remote).data);
+    console.log(`browser (webgpu) vs server (cpu), image-to-image DPM++ 2M Karras: max ${diff.max} levels, mean ${diff.mean.toFixed(4)} levels`);
+    expect(diff.max).toBeLessThanOrEqual(MAX_PIXEL_DIFFERENCE);
+    expect(Buffer.from(device).equals(Buffer.from(images.first!))).toBe(false);
+    await page.getByTestId('route-auto').click();
+    await page.getByTestId('photo-remove').click();
+    await page.getByTestId('sampler').selectOption('');
   });
 
   it('offline: the app reloads from its service worker and generates on this device', { timeout: 180_000 }, async () => {

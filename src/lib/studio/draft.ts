@@ -1,5 +1,6 @@
 import type { RoutePreference } from '../../core/capabilities.ts';
 import { DEFAULTS } from '../../core/product/index.ts';
+import type { SamplerName } from '../../core/schedulers/index.ts';
 
 /** What the user typed and chose; saved on every change so nothing is lost on reload or failure. */
 export interface Draft {
@@ -10,6 +11,10 @@ export interface Draft {
   num_inference_steps: number;
   guidance_scale: number;
   seed: number;
+  /** '' keeps the model's own scheduler. */
+  scheduler: SamplerName | '';
+  /** Image-to-image strength, used when a reference photo is set. */
+  strength: number;
   preference: RoutePreference;
 }
 
@@ -24,6 +29,8 @@ export function defaultDraft(): Draft {
     num_inference_steps: DEFAULTS.num_inference_steps,
     guidance_scale: DEFAULTS.guidance_scale,
     seed: 1000,
+    scheduler: '',
+    strength: 0.3,
     preference: 'auto',
   };
 }

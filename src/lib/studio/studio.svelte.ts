@@ -3,6 +3,7 @@ import { decideRoute, type AdapterReport, type RouteDecision } from '../../core/
 import { describeError } from '../../core/errors.ts';
 import type { ModelManifest } from '../../core/loading/manifest.ts';
 import { AD_CASES, DEFAULTS, sizeForAspectRatio, type AdCase } from '../../core/product/index.ts';
+import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
 import type { EngineEvent } from '../../engine/engine.ts';
 import { LocalEngine } from '../../engine/localEngine.ts';
@@ -11,6 +12,8 @@ import { RemoteEngine } from '../../engine/remoteEngine.ts';
 import { generateRouted } from '../../engine/router.ts';
 import { deleteHistory, historyEntry, listHistory, saveHistory, type HistoryEntry } from '../history/historyStore.ts';
 import { loadDraft, saveDraft, type Draft } from './draft.ts';
+import { loadPhoto, photoDataUrl, preparePhoto, savePhoto, type ReferencePhoto } from './referencePhoto.ts';
+import { SAMPLERS } from '../../core/schedulers/index.ts';
 
 export interface Notice {
   kind: 'info' | 'warn' | 'error';
@@ -43,6 +46,8 @@ export class Studio {
   current = $state<HistoryEntry | undefined>();
   history = $state<HistoryEntry[]>([]);
   language = $state<'en' | 'ko'>('en');
+  /** Reference photo for image-to-image (kept in IndexedDB). */
+  photo = $state<ReferencePhoto | undefined>();
 
   /** The image size for the chosen aspect ratio on the selected model. */
   size = $derived(sizeForAspectRatio(this.draft.aspect_ratio, this.manifest?.nativeSide ?? 1024, this.manifest?.vaeScaleFactor ?? 8));
@@ -61,6 +66,7 @@ export class Studio {
 
   /** Loads history, probes the GPU, finds the model list and the selected model's manifest. */
   async init(): Promise<void> {
+    void loadPhoto().then((p) => (this.photo = p));
     void listHistory().then((h) => (this.history = h)).catch((e) => this.notify('warn', `History could not be read: ${describeError(e).message}`));
     void this.local.probe().then((a) => (this.adapter = a));
     try {
@@ -102,6 +108,29 @@ export class Studio {
     });
   }
 
+  /** Picks a sampler; presets such as SDXL-Turbo and LCM also set the steps and guidance they need. */
+  chooseSampler(name: Draft['scheduler']): void {
+    this.draft.scheduler = name;
+    const preset = name ? SAMPLERS[name] : undefined;
+    if (preset && 'recommended' in preset) Object.assign(this.draft, preset.recommended);
+  }
+
+  /** Sets (or clears) the reference photo from a file the user picked. */
+  async setPhoto(file: File | undefined): Promise<void> {
+    this.issues = this.issues.filter((i) => i.field !== 'image');
+    if (!file) {
+      this.photo = undefined;
+      await savePhoto(undefined);
+      return;
+    }
+    try {
+      this.photo = await preparePhoto(file);
+      await savePhoto($state.snapshot(this.photo) as ReferencePhoto);
+    } catch (error) {
+      this.issues = [...this.issues, { field: 'image', message: (error as Error).message }];
+    }
+  }
+
   randomizeSeed(): void {
     this.draft.seed = Math.floor(Math.random() * 2 ** 32);
   }
@@ -110,6 +139,8 @@ export class Studio {
   request(): Record<string, unknown> {
     const d = this.draft;
     return {
+      ...(d.scheduler ? { scheduler: d.scheduler } : {}),
+      ...(this.photo ? { image: photoDataUrl(this.photo), strength: d.strength } : {}),
       model: d.modelId,
       prompt: d.prompt,
       negative_prompt: d.negative_prompt,
@@ -159,6 +190,7 @@ export class Studio {
     let request: GenerateRequest;
     try {
       request = parseGenerateRequest(this.request());
+      if (request.image) checkReferenceImage(request.image);
     } catch (error) {
       if (error instanceof RequestValidationError) this.issues = error.issues;
       else throw error;
