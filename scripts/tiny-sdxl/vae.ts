@@ -1,3 +1,14 @@
+/** diffusers `UNetMidBlock2D` of the VAE: ResNet, single-head spatial self-attention with a residual, ResNet. */
+function vaeMidBlock(g: OnnxGraph, x: string, channels: number, groups: number, eps: number): string {
+  let h = g.within('resnets.0', () => resnetBlock(g, x, channels, channels, { groups, eps }));
+  h = g.within('attentions.0', () => {
+    const normed = g.within('group_norm', () => groupNorm(g, h, channels, groups, eps));
+    const attended = attention(g, toTokens(g, normed), channels, 1, { qkvBias: true });
+    return g.node('Add', [fromTokens(g, attended, h), h]);
+  });
+  return g.within('resnets.1', () => resnetBlock(g, h, channels, channels, { groups, eps }));
+}
+
 /**
  * A tiny `AutoencoderKL` encoder with the structure of diffusers `models/autoencoders/vae.py` `Encoder`
  * (plus `quant_conv`, as optimum's `vae_encoder` export includes it): conv_in, down blocks with ResNets and
@@ -29,15 +40,7 @@ export function buildVaeEncoder(cfg: VaeConfigFile, seed: number, output: 'laten
         }
       });
     });
-    g.within('mid_block', () => {
-      h = g.within('resnets.0', () => resnetBlock(g, h, channels, channels, { groups, eps }));
-      h = g.within('attentions.0', () => {
-        const normed = g.within('group_norm', () => groupNorm(g, h, channels, groups, eps));
-        const attended = attention(g, toTokens(g, normed), channels, 1, { qkvBias: true });
-        return g.node('Add', [fromTokens(g, attended, h), h]);
-      });
-      h = g.within('resnets.1', () => resnetBlock(g, h, channels, channels, { groups, eps }));
-    });
+    h = g.within('mid_block', () => vaeMidBlock(g, h, channels, groups, eps));
     h = g.within('conv_norm_out', () => groupNorm(g, h, channels, groups, eps));
     h = g.within('conv_out', () => conv2d(g, silu(g, h), channels, 2 * cfg.latent_channels, 3));
   });
@@ -86,15 +89,7 @@ export function buildVaeDecoder(cfg: VaeConfigFile, seed: number): OnnxGraph {
   let channels = reversed[0]!;
   g.within('decoder', () => {
     h = g.within('conv_in', () => conv2d(g, h, cfg.latent_channels, channels, 3));
-    g.within('mid_block', () => {
-      h = g.within('resnets.0', () => resnetBlock(g, h, channels, channels, { groups, eps }));
-      h = g.within('attentions.0', () => {
-        const normed = g.within('group_norm', () => groupNorm(g, h, channels, groups, eps));
-        const attended = attention(g, toTokens(g, normed), channels, 1, { qkvBias: true });
-        return g.node('Add', [fromTokens(g, attended, h), h]);
-      });
-      h = g.within('resnets.1', () => resnetBlock(g, h, channels, channels, { groups, eps }));
-    });
+    h = g.within('mid_block', () => vaeMidBlock(g, h, channels, groups, eps));
     reversed.forEach((out, i) => {
       g.within(`up_blocks.${i}`, () => {
         for (let j = 0; j <= cfg.layers_per_block; j++) {

@@ -169,6 +169,17 @@ describe('Ad Studio in Chromium', () => {
   });
 });
 
+describe('storage', () => {
+  it('removing the model frees IndexedDB; the next generation downloads it again', { timeout: 180_000 }, async () => {
+    await page.getByTestId('remove-model').click();
+    await expect.poll(() => page.getByTestId('model-stored').textContent()).toMatch(/not on this device yet/);
+    const before = modelRequests().length;
+    await generateAndRead();
+    expect(modelRequests().length - before).toBeGreaterThan(10);
+    expect(await page.getByTestId('model-stored').textContent()).toMatch(/on this device/);
+  });
+});
+
 describe('fallback to the server', () => {
   it('when the device cannot get the model, the same request is generated on the server and the user is told', async () => {
     const fresh = await launchBrowser();

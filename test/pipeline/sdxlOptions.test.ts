@@ -10,37 +10,16 @@ import { generate, loadSdxlPipeline, prepareReferenceImage, rescaleNoiseCfg, typ
 import { AD_CASES } from '../../src/core/product/index.ts';
 import { TorchGenerator } from '../../src/core/random/torchGenerator.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest } from '../../src/core/request.ts';
-import type { OnnxRuntime, OnnxSession } from '../../src/core/runtime.ts';
 import { schedulerForSampler, SAMPLER_NAMES } from '../../src/core/schedulers/index.ts';
-import { float32, type Tensor } from '../../src/core/tensor.ts';
+import { float32 } from '../../src/core/tensor.ts';
 import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
 import { createNodeRuntime } from '../../server/src/ortNodeRuntime.ts';
 import { buildVaeEncoder } from '../../scripts/tiny-sdxl/vae.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 import { referencePhoto } from '../helpers/images.ts';
+import { recordingRuntime as recording, type RecordedCall } from '../helpers/recordingRuntime.ts';
 
-type Call = { component: string; feeds: Record<string, Tensor>; outputs: Record<string, Tensor> };
-
-function recording(calls: Call[]): OnnxRuntime {
-  const inner = createNodeRuntime('cpu');
-  return {
-    executionProvider: inner.executionProvider,
-    async createSession(source) {
-      const s = await inner.createSession(source);
-      const wrapped: OnnxSession = {
-        inputs: s.inputs,
-        outputs: s.outputs,
-        run: async (feeds, names) => {
-          const outputs = await s.run(feeds, names);
-          calls.push({ component: source.component, feeds, outputs });
-          return outputs;
-        },
-        release: () => s.release(),
-      };
-      return wrapped;
-    },
-  };
-}
+type Call = RecordedCall;
 
 const flower = AD_CASES.find((c) => c.id === 'flower_shop')!;
 const request = (over: Partial<GenerateRequest> = {}) =>

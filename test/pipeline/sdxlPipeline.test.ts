@@ -5,45 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, loadSdxlPipeline, ModelContractError, type SdxlPipeline } from '../../src/core/pipelines/sdxl/index.ts';
 import { AD_CASES, sizeForAspectRatio } from '../../src/core/product/index.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest } from '../../src/core/request.ts';
-import type { OnnxRuntime, OnnxSession } from '../../src/core/runtime.ts';
-import type { Tensor } from '../../src/core/tensor.ts';
 import { TorchGenerator } from '../../src/core/random/torchGenerator.ts';
 import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
 import { createNodeRuntime } from '../../server/src/ortNodeRuntime.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 import { decodeRgba } from '../helpers/png.ts';
-
-interface Call {
-  component: string;
-  feeds: Record<string, { type: string; dims: number[]; data: Tensor['data'] }>;
-  outputs: Record<string, { type: string; dims: number[] }>;
-}
-
-/** onnxruntime-node, recording every run's feeds and outputs per component. */
-function recordingRuntime(calls: Call[]): OnnxRuntime {
-  const inner = createNodeRuntime('cpu');
-  return {
-    executionProvider: inner.executionProvider,
-    async createSession(source) {
-      const session = await inner.createSession(source);
-      const wrapped: OnnxSession = {
-        inputs: session.inputs,
-        outputs: session.outputs,
-        async run(feeds, outputNames) {
-          const result = await session.run(feeds, outputNames);
-          calls.push({
-            component: source.component,
-            feeds: Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, { type: v.type, dims: [...v.dims], data: v.data }])),
-            outputs: Object.fromEntries(Object.entries(result).map(([k, v]) => [k, { type: v.type, dims: [...v.dims] }])),
-          });
-          return result;
-        },
-        release: () => session.release(),
-      };
-      return wrapped;
-    },
-  };
-}
+import { recordingRuntime, type RecordedCall as Call } from '../helpers/recordingRuntime.ts';
 
 const bakery = AD_CASES.find((c) => c.id === 'bakery')!;
 

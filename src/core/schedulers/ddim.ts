@@ -1,6 +1,7 @@
 import type { TorchGenerator } from '../random/torchGenerator.ts';
 import type { Float32Tensor } from '../tensor.ts';
-import { DiscreteScheduler, f, mapTensor } from './base.ts';
+import { AlphaScheduler } from './alphaScheduler.ts';
+import { f, mapTensor } from './base.ts';
 import { pick, type SchedulerConfig } from './config.ts';
 import { arange, linspace, roundHalfEven } from './numpy.ts';
 import type { SchedulerOptions, SchedulerStepOutput } from './types.ts';
@@ -17,20 +18,15 @@ export interface DdimOptions extends SchedulerOptions {
  * `steps_offset`, `set_alpha_to_one`, `clip_sample` / `clip_sample_range`, epsilon / v / sample prediction,
  * `rescale_betas_zero_snr`, and noise of std `eta * sigma_t` drawn from the generator when eta > 0.
  */
-export class DDIMScheduler extends DiscreteScheduler {
-  readonly initNoiseSigma = 1;
+export class DDIMScheduler extends AlphaScheduler {
   readonly stochastic: boolean;
   readonly eta: number;
-  private readonly predictionType: 'epsilon' | 'v_prediction' | 'sample';
-  private readonly finalAlphaCumprod: number;
 
   /** @throws SchedulerConfigError for unsupported config values. */
   constructor(config: Readonly<SchedulerConfig>, options: DdimOptions = {}) {
     super(config, options);
     this.eta = options.eta ?? 0;
     this.stochastic = this.eta > 0;
-    this.predictionType = pick(config, 'prediction_type', ['epsilon', 'v_prediction', 'sample'] as const, 'epsilon');
-    this.finalAlphaCumprod = config['set_alpha_to_one'] === false ? this.alphasCumprod[0]! : 1;
   }
 
   setTimesteps(numInferenceSteps: number): void {
@@ -49,10 +45,6 @@ export class DDIMScheduler extends DiscreteScheduler {
     this.resetCounters(n);
   }
 
-  scaleModelInput(sample: Float32Tensor): Float32Tensor {
-    return sample;
-  }
-
   /** `(beta_prev / beta_t) * (1 - alpha_t / alpha_prev)`: sigma_t^2 for eta = 1 (equation 16). */
   variance(timestep: number, prevTimestep: number): number {
     const a = this.alphaProd(timestep, this.finalAlphaCumprod);
@@ -67,23 +59,15 @@ export class DDIMScheduler extends DiscreteScheduler {
     const prevT = t - Math.floor(this.numTrainTimesteps / this.numInferenceSteps);
     const a = this.alphaProd(t, this.finalAlphaCumprod);
     const aPrev = this.alphaProd(prevT, this.finalAlphaCumprod);
-    const sqrtA = f(Math.sqrt(a));
-    const sqrtB = f(Math.sqrt(f(1 - a)));
+    const [sqrtA, sqrtB] = AlphaScheduler.roots(a);
     const m = modelOutput.data;
-    let pred = this.predictionType === 'epsilon'
-      ? mapTensor(sample, (x, k) => f(x - f(sqrtB * m[k]!)) / sqrtA)
-      : this.predictionType === 'v_prediction'
-        ? mapTensor(sample, (x, k) => f(sqrtA * x) - f(sqrtB * m[k]!))
-        : mapTensor(modelOutput, (x) => x);
+    const unclipped = this.predictOriginal(modelOutput, sample, a);
     const eps = this.predictionType === 'epsilon'
       ? m
       : this.predictionType === 'v_prediction'
         ? mapTensor(sample, (x, k) => f(sqrtA * m[k]!) + f(sqrtB * x)).data
-        : mapTensor(sample, (x, k) => f(x - f(sqrtA * pred.data[k]!)) / sqrtB).data;
-    if (this.config['clip_sample']) {
-      const range = Number(this.config['clip_sample_range'] ?? 1);
-      pred = mapTensor(pred, (x) => Math.min(Math.max(x, -range), range));
-    }
+        : mapTensor(sample, (x, k) => f(x - f(sqrtA * unclipped.data[k]!)) / sqrtB).data;
+    const pred = this.clipSample(unclipped);
     const std = f(this.eta * f(Math.sqrt(this.variance(t, prevT))));
     const direction = f(Math.sqrt(f(f(1 - aPrev) - f(std * std))));
     const sqrtAPrev = f(Math.sqrt(aPrev));
@@ -94,13 +78,5 @@ export class DDIMScheduler extends DiscreteScheduler {
     }
     this.stepIndex = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
-  }
-
-  /** `sqrt(alpha_bar_t) * x + sqrt(1 - alpha_bar_t) * noise` (forward diffusion to `timestep`). */
-  addNoise(originalSamples: Float32Tensor, noise: Float32Tensor, timestep: number): Float32Tensor {
-    const a = this.alphasCumprod[timestep]!;
-    const sqrtA = f(Math.sqrt(a));
-    const sqrtB = f(Math.sqrt(f(1 - a)));
-    return mapTensor(originalSamples, (x, k) => f(sqrtA * x) + f(sqrtB * noise.data[k]!));
   }
 }

@@ -7,7 +7,7 @@ import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
 import type { EngineEvent } from '../../engine/engine.ts';
 import { LocalEngine } from '../../engine/localEngine.ts';
-import { downloadState, loadManifest } from '../../engine/modelCache.ts';
+import { deleteModel, downloadState, loadManifest } from '../../engine/modelCache.ts';
 import { RemoteEngine } from '../../engine/remoteEngine.ts';
 import { generateRouted } from '../../engine/router.ts';
 import { deleteHistory, historyEntry, listHistory, saveHistory, type HistoryEntry } from '../history/historyStore.ts';
@@ -242,6 +242,14 @@ export class Studio {
       this.busy = false;
       this.progress = undefined;
     }
+  }
+
+  /** Frees the storage the selected model takes on this device (it downloads again when needed). */
+  async removeModel(): Promise<void> {
+    if (this.busy) return;
+    await deleteModel(this.draft.modelId).catch((e) => this.notify('error', `The model could not be removed: ${describeError(e).message}`));
+    this.local.terminate();
+    await this.refreshModel();
   }
 
   async remove(entry: HistoryEntry): Promise<void> {
