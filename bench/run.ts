@@ -33,7 +33,7 @@ const report = (name: string, value: string) => {
 async function nodeCpu(): Promise<Uint8Array> {
   let started = performance.now();
   const pipe = await loadSdxlPipeline({ store: new DirectoryStore(FIXTURE_DIR), runtime: createNodeRuntime('cpu') });
-  report('node cpu: load pipeline (4 sessions)', `${(performance.now() - started).toFixed(0)} ms`);
+  report('node cpu: load pipeline (5 sessions)', `${(performance.now() - started).toFixed(0)} ms`);
   await generate(pipe, request);
   const totals: number[] = [];
   const stages: Record<string, number[]> = { encodeMs: [], denoiseMs: [], decodeMs: [] };
@@ -122,7 +122,7 @@ try {
     const serverRun = await generateOnce(webgpu.page);
     const wall: number[] = [];
     for (let i = 0; i < RUNS; i++) wall.push((await generateOnce(webgpu.page)).wallMs);
-    report(`through the server from the app (median of ${RUNS})`, `${median(wall).toFixed(0)} ms wall (submit, poll every 250 ms, download)`);
+    report(`through the server from the app (median of ${RUNS})`, `${median(wall).toFixed(0)} ms wall (submit, poll from 25 ms backing off to 250 ms, download)`);
     const d1 = pixelDifference(decodeRgba(browserPng).data, decodeRgba(serverRun.png).data);
     report('browser webgpu vs server cpu, same request', `max ${d1.max} levels, mean ${d1.mean.toFixed(4)}`);
     const d2 = pixelDifference(decodeRgba(cpuPng).data, decodeRgba(serverRun.png).data);
