@@ -2,8 +2,7 @@
  * SDXL conditioning, samplers and image-to-image through the real pipeline on onnxruntime-node with the tiny
  * fixture, checked against what diffusers' StableDiffusionXL(Img2Img)Pipeline feeds its models.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, loadSdxlPipeline, prepareReferenceImage, rescaleNoiseCfg, type SdxlPipeline } from '../../src/core/pipelines/sdxl/index.ts';
@@ -15,7 +14,7 @@ import { float32 } from '../../src/core/tensor.ts';
 import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
 import { createNodeRuntime } from '../../server/src/ortNodeRuntime.ts';
 import { buildVaeEncoder } from '../../scripts/tiny-sdxl/vae.ts';
-import { FIXTURE_DIR } from '../helpers/fixture.ts';
+import { FIXTURE_DIR, withFixtureCopy } from '../helpers/fixture.ts';
 import { referencePhoto } from '../helpers/images.ts';
 import { recordingRuntime as recording, type RecordedCall } from '../helpers/recordingRuntime.ts';
 
@@ -140,9 +139,7 @@ describe('image-to-image through the same entry point', () => {
   });
 
   it('samples latent_parameters exports (mean + std * randn, diffusers retrieve_latents)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sdxl-latent-parameters-'));
-    try {
-      cpSync(FIXTURE_DIR, dir, { recursive: true });
+    await withFixtureCopy(async (dir) => {
       const vae = JSON.parse(String(await new DirectoryStore(dir).readText('vae_encoder/config.json')));
       writeFileSync(join(dir, 'vae_encoder/model.onnx'), buildVaeEncoder(vae, 5, 'latent_parameters').build().model);
       const local: Call[] = [];
@@ -167,15 +164,11 @@ describe('image-to-image through the same entry point', () => {
       } finally {
         await other.release();
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a package without vae_encoder says image-to-image is not available, naming image', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sdxl-no-encoder-'));
-    try {
-      cpSync(FIXTURE_DIR, dir, { recursive: true });
+    await withFixtureCopy(async (dir) => {
       rmSync(join(dir, 'vae_encoder'), { recursive: true });
       const other = await loadSdxlPipeline({ store: new DirectoryStore(dir), runtime: createNodeRuntime('cpu') });
       try {
@@ -185,8 +178,6 @@ describe('image-to-image through the same entry point', () => {
       } finally {
         await other.release();
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, loadSdxlPipeline, ModelContractError, type SdxlPipeline } from '../../src/core/pipelines/sdxl/index.ts';
@@ -8,7 +7,7 @@ import { parseGenerateRequest, RequestValidationError, type GenerateRequest } fr
 import { TorchGenerator } from '../../src/core/random/torchGenerator.ts';
 import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
 import { createNodeRuntime } from '../../server/src/ortNodeRuntime.ts';
-import { FIXTURE_DIR } from '../helpers/fixture.ts';
+import { FIXTURE_DIR, withFixtureCopy } from '../helpers/fixture.ts';
 import { decodeRgba } from '../helpers/png.ts';
 import { recordingRuntime, type RecordedCall as Call } from '../helpers/recordingRuntime.ts';
 
@@ -144,27 +143,19 @@ describe('bad input', () => {
   });
 
   it('refuses a package whose graph breaks the SDXL contract, naming the component and input', async () => {
-    const broken = mkdtempSync(join(tmpdir(), 'broken-sdxl-'));
-    try {
-      cpSync(FIXTURE_DIR, broken, { recursive: true });
+    await withFixtureCopy(async (broken) => {
       // the VAE decoder in the UNet's place: wrong inputs
       writeFileSync(join(broken, 'unet/model.onnx'), readFileSync(join(FIXTURE_DIR, 'vae_decoder/model.onnx')));
       await expect(loadSdxlPipeline({ store: new DirectoryStore(broken), runtime: createNodeRuntime('cpu') })).rejects.toThrow(ModelContractError);
       await expect(loadSdxlPipeline({ store: new DirectoryStore(broken), runtime: createNodeRuntime('cpu') })).rejects.toThrow(/unet: input "sample" is missing/);
-    } finally {
-      rmSync(broken, { recursive: true, force: true });
-    }
+    });
   });
 
   it('refuses a package that is not SDXL, naming the file', async () => {
-    const other = mkdtempSync(join(tmpdir(), 'not-sdxl-'));
-    try {
-      cpSync(FIXTURE_DIR, other, { recursive: true });
+    await withFixtureCopy(async (other) => {
       const index = JSON.parse(readFileSync(join(other, 'model_index.json'), 'utf8'));
       writeFileSync(join(other, 'model_index.json'), JSON.stringify({ ...index, _class_name: 'StableDiffusionPipeline' }));
       await expect(loadSdxlPipeline({ store: new DirectoryStore(other), runtime: createNodeRuntime('cpu') })).rejects.toThrow(/model_index.json: _class_name "StableDiffusionPipeline" is not an SDXL pipeline/);
-    } finally {
-      rmSync(other, { recursive: true, force: true });
-    }
+    });
   });
 });
