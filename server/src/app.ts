@@ -45,7 +45,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
   app.setErrorHandler((error, req, reply) => {
     const fastifyError = error as { statusCode?: number; status?: number; code?: string; message: string };
     const status = fastifyError.statusCode ?? fastifyError.status;
-    if (status && status < 500 && !(error instanceof Error && error.name in { RequestValidationError: 1 })) {
+    if (status && status < 500) {
       // Fastify's own client errors (malformed JSON, too large a body) and static-file refusals
       const tooLarge = status === 413 && 'the request is over 16 MiB; a reference image may be at most 10 MiB';
       const body = tooLarge

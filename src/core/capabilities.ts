@@ -19,7 +19,7 @@ export interface TensorSite {
   bytesPerElement: number;
 }
 
-/** Elements of the largest tensor at `width` x `height` pixels, and which one it is. */
+/** Bytes of the largest tensor at `width` x `height` pixels, and which one it is. */
 export function largestActivation(sites: readonly TensorSite[], width: number, height: number): { bytes: number; site?: TensorSite } {
   let best: { bytes: number; site?: TensorSite } = { bytes: 0 };
   for (const site of sites) {

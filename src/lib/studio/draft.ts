@@ -1,6 +1,7 @@
 import type { RoutePreference } from '../../core/capabilities.ts';
 import { DEFAULTS } from '../../core/product/index.ts';
 import type { SamplerName } from '../../core/schedulers/index.ts';
+import { DEFAULT_STRENGTH } from '../../core/pipelines/sdxl/img2img.ts';
 
 /** What the user typed and chose; saved on every change so nothing is lost on reload or failure. */
 export interface Draft {
@@ -30,7 +31,7 @@ export function defaultDraft(): Draft {
     guidance_scale: DEFAULTS.guidance_scale,
     seed: 1000,
     scheduler: '',
-    strength: 0.3,
+    strength: DEFAULT_STRENGTH,
     preference: 'auto',
   };
 }

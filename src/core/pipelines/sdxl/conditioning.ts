@@ -1,4 +1,4 @@
-import { TorchGenerator } from '../../random/torchGenerator.ts';
+import type { TorchGenerator } from '../../random/torchGenerator.ts';
 import { float32, type Float32Tensor } from '../../tensor.ts';
 
 /**
@@ -15,25 +15,24 @@ export function getAddTimeIds(
 
 /**
  * Initial latents (diffusers `prepare_latents` with a CPU `torch.Generator`): `torch.randn` of
- * `[1, C, height / s, width / s]` seeded with `seed`, times the scheduler's `init_noise_sigma`.
+ * `[1, C, height / s, width / s]` drawn from `generator` (the request's seeded stream), times the scheduler's
+ * `init_noise_sigma`.
  * @param vaeScaleFactor pixels per latent cell (8 for SDXL).
  * @throws RangeError when a side is not a multiple of `vaeScaleFactor`.
  */
 export function prepareLatents(options: {
-  seed: number;
+  generator: TorchGenerator;
   channels: number;
   width: number;
   height: number;
   vaeScaleFactor: number;
   initNoiseSigma: number;
-  generator?: TorchGenerator;
-}): { latents: Float32Tensor; generator: TorchGenerator } {
-  const { channels, width, height, vaeScaleFactor: s, initNoiseSigma } = options;
+}): Float32Tensor {
+  const { generator, channels, width, height, vaeScaleFactor: s, initNoiseSigma } = options;
   if (width % s || height % s) throw new RangeError(`width and height must be multiples of ${s}, got ${width}x${height}`);
-  const generator = options.generator ?? new TorchGenerator(options.seed);
   const dims = [1, channels, height / s, width / s];
   const sigma = Math.fround(initNoiseSigma);
   const noise = generator.randn(dims);
   const latents = sigma === 1 ? noise : noise.map((x) => Math.fround(x * sigma));
-  return { latents: float32(latents, dims), generator };
+  return float32(latents, dims);
 }

@@ -137,10 +137,9 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
 
   // 4. Prepare latent variables: noise times init_noise_sigma, or the encoded reference noised to timesteps[0].
   const generator = new TorchGenerator(seed);
-  const latentsStart = reference
+  let latents = reference
     ? await imageToLatents(pipe, reference, generator, scheduler, timesteps[0]!)
-    : prepareLatents({ seed, channels: unetConfig.in_channels, width, height, vaeScaleFactor, initNoiseSigma: scheduler.initNoiseSigma, generator }).latents;
-  let latents = latentsStart;
+    : prepareLatents({ generator, channels: unetConfig.in_channels, width, height, vaeScaleFactor, initNoiseSigma: scheduler.initNoiseSigma });
 
   // 5. Prepare added time ids & embeddings.
   const addTimeIds = getAddTimeIds(pair(request.original_size, [height, width]), pair(request.crops_coords_top_left, [0, 0]), pair(request.target_size, [height, width]));

@@ -63,11 +63,11 @@ export async function imageToLatents(pipe: SdxlPipeline, image: Float32Tensor, g
   let latents: Float32Tensor;
   if (outputName === 'latent_parameters') {
     // DiagonalGaussianDistribution: mean, logvar = chunk(2); logvar clamped to [-30, 20]; mean + std * randn
-    const plane = elementCount(dims);
+    const count = elementCount(dims);
     const eps = generator.randn(dims);
     latents = float32(
-      Float32Array.from({ length: plane }, (_, k) => {
-        const logvar = Math.min(Math.max(encoded.data[plane + k]!, -30), 20);
+      Float32Array.from({ length: count }, (_, k) => {
+        const logvar = Math.min(Math.max(encoded.data[count + k]!, -30), 20);
         const std = f(Math.exp(f(0.5 * logvar)));
         return encoded.data[k]! + f(std * eps[k]!);
       }),
