@@ -89,11 +89,13 @@ describe('generation API over HTTP on loopback', () => {
   });
 
   it('image-to-image: the reference photo is checked, used, and not echoed back in the job', async () => {
-    const response = await post({ ...baristaRequest, image: referencePhoto(120, 160), strength: 0.5 });
+    const image = referencePhoto(120, 160);
+    const response = await post({ ...baristaRequest, image, strength: 0.5 });
     expect(response.status).toBe(202);
     const job = await response.json();
     expect(job.request.image).toBeUndefined();
-    expect(job.reference_image).toMatchObject({ type: 'image/png', width: 120, height: 160 });
+    const fileBytes = Buffer.from(image.slice(image.indexOf(',') + 1), 'base64').length;
+    expect(job.reference_image).toEqual({ type: 'image/png', width: 120, height: 160, bytes: fileBytes });
     const done = await waitForJob(job.id);
     expect(done.status).toBe('succeeded');
     expect(done.progress.total_steps).toBe(2);

@@ -27,7 +27,7 @@ export const generationRoutes = (services: Services): FastifyPluginAsync => asyn
       if (error instanceof UnknownModelError) throw new RequestValidationError([{ field: 'model', message: error.message }]);
       throw error;
     }
-    const job = services.jobs.submit(request, image && { type: image.type, width: image.width, height: image.height, bytes: Math.floor((request.image!.length * 3) / 4) });
+    const job = services.jobs.submit(request, image);
     return reply.code(202).header('location', `/api/generations/${job.id}`).send(present(job));
   });
 

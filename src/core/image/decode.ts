@@ -134,14 +134,15 @@ function headerDimensions(bytes: Uint8Array, type: ImageType): { width: number; 
 /**
  * Checks a request's reference image without decoding it: a PNG or JPEG data URL within the byte limit whose
  * header dimensions are within the pixel limits. The server runs it at submission; the pipeline decodes later.
+ * @returns the type, the header's width and height in pixels, and the file size in bytes.
  * @throws RequestValidationError naming `image`.
  */
-export function checkReferenceImage(dataUrl: string): { type: ImageType; width: number; height: number } {
+export function checkReferenceImage(dataUrl: string): { type: ImageType; width: number; height: number; bytes: number } {
   const { type, bytes } = parseImageDataUrl(dataUrl);
   const size = headerDimensions(bytes, type);
   if (!size) throw bad(`is a truncated ${type} file (no image dimensions found)`);
   checkDimensions(size.width, size.height);
-  return { type, ...size };
+  return { type, ...size, bytes: bytes.length };
 }
 
 /**
