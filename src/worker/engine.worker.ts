@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import type { AdapterReport } from '../core/capabilities.ts';
 import { describeError, EngineError, type ErrorInfo } from '../core/errors.ts';
+import { LoadedSlot } from '../core/pipelines/loadedSlot.ts';
 import { generate, loadSdxlPipeline, type SdxlPipeline } from '../core/pipelines/sdxl/index.ts';
 import { parseGenerateRequest, type GenerateRequest } from '../core/request.ts';
 import type { GenerateOutput, ProgressEvent } from '../core/types.ts';
@@ -18,30 +19,21 @@ export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: Error
 /** Events the worker reports during `generate`. */
 export type WorkerEvent = ProgressEvent | { stage: 'download'; loaded: number; total: number };
 
-let loaded: { key: string; pipeline: Promise<SdxlPipeline> } | undefined;
+const loaded = new LoadedSlot<SdxlPipeline>();
 let deviceLost: string | undefined;
 let adapter: Promise<AdapterReport> | undefined;
 
 async function pipelineFor(modelId: string, ep: WebExecutionProvider, onEvent: (e: WorkerEvent) => void): Promise<SdxlPipeline> {
-  const key = `${modelId}|${ep}`;
   if (deviceLost) {
-    loaded = undefined;
+    loaded.forget();
     deviceLost = undefined;
   }
-  if (loaded?.key === key) return loaded.pipeline;
-  const previous = loaded;
-  const pipeline = (async () => {
-    await (await previous?.pipeline.catch(() => undefined))?.release();
+  return loaded.get(`${modelId}|${ep}`, async () => {
     const manifest = await loadManifest(modelId);
     await ensureDownloaded(manifest, (done, total) => onEvent({ stage: 'download', loaded: done, total }));
     const runtime = createWebRuntime(ep, (message) => (deviceLost = message));
     return loadSdxlPipeline({ store: new IndexedDbFileStore(manifest), runtime, onProgress: onEvent });
-  })();
-  loaded = { key, pipeline };
-  pipeline.catch(() => {
-    if (loaded?.pipeline === pipeline) loaded = undefined;
   });
-  return pipeline;
 }
 
 async function settle<T>(work: () => Promise<T>): Promise<WorkerResult<T>> {

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelManifest } from '../../../src/core/loading/manifest.ts';
+import { LoadedSlot } from '../../../src/core/pipelines/loadedSlot.ts';
 import { loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
 import type { OnnxRuntime } from '../../../src/core/runtime.ts';
 import { DirectoryStore } from './directoryStore.ts';
@@ -21,7 +22,7 @@ export class UnknownModelError extends Error {
  */
 export class ModelRegistry {
   private manifests = new Map<string, Promise<ModelManifest>>();
-  private loaded: { id: string; pipeline: Promise<SdxlPipeline> } | undefined;
+  private readonly loaded = new LoadedSlot<SdxlPipeline>();
 
   constructor(readonly modelsDir: string, readonly runtime: OnnxRuntime, readonly defaultModel: string) {}
 
@@ -66,21 +67,10 @@ export class ModelRegistry {
   /** The loaded pipeline for `id`, loading it (and releasing another) when needed. */
   async pipeline(id: string): Promise<SdxlPipeline> {
     const resolved = await this.resolve(id);
-    if (this.loaded?.id === resolved) return this.loaded.pipeline;
-    const previous = this.loaded;
-    const pipeline = (async () => {
-      if (previous) await (await previous.pipeline.catch(() => undefined))?.release();
-      return loadSdxlPipeline({ store: new DirectoryStore(join(this.modelsDir, resolved)), runtime: this.runtime });
-    })();
-    this.loaded = { id: resolved, pipeline };
-    pipeline.catch(() => {
-      if (this.loaded?.pipeline === pipeline) this.loaded = undefined;
-    });
-    return pipeline;
+    return this.loaded.get(resolved, () => loadSdxlPipeline({ store: new DirectoryStore(join(this.modelsDir, resolved)), runtime: this.runtime }));
   }
 
-  async close(): Promise<void> {
-    await (await this.loaded?.pipeline.catch(() => undefined))?.release();
-    this.loaded = undefined;
+  close(): Promise<void> {
+    return this.loaded.release();
   }
 }
