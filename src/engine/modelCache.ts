@@ -56,15 +56,16 @@ async function storedFiles(manifest: ModelManifest): Promise<Set<string>> {
   return new Set(manifest.files.filter((f, i) => records[i]?.sha256 === f.sha256 && records[i]?.size === f.size).map((f) => f.path));
 }
 
+/** Bytes of the manifest's files in `present`. */
+const bytesOf = (manifest: ModelManifest, present: Set<string>) => manifest.files.filter((f) => present.has(f.path)).reduce((n, f) => n + f.size, 0);
+
 /** Bytes of the model already stored, and the total. */
 export async function downloadState(manifest: ModelManifest): Promise<{ storedBytes: number; totalBytes: number; complete: boolean }> {
   const present = await storedFiles(manifest).catch(() => new Set<string>());
-  const storedBytes = manifest.files.filter((f) => present.has(f.path)).reduce((n, f) => n + f.size, 0);
-  return { storedBytes, totalBytes: manifest.totalBytes, complete: present.size === manifest.files.length };
+  return { storedBytes: bytesOf(manifest, present), totalBytes: manifest.totalBytes, complete: present.size === manifest.files.length };
 }
 
-async function deleteChunks(id: string, path: string): Promise<void> {
-  const prefix = `${id}/chunk/${path}/`;
+async function deleteByPrefix(prefix: string): Promise<void> {
   const stale = (await keys(db())).filter((k) => String(k).startsWith(prefix));
   if (stale.length) await delMany(stale, db());
 }
@@ -79,7 +80,7 @@ async function downloadFile(manifest: ModelManifest, file: ModelManifest['files'
   }
   if (!response.ok || !response.body) throw new EngineError('model_download', `download of ${file.path} failed: HTTP ${response.status}`);
   await del(`${manifest.id}/file/${file.path}`, db());
-  await deleteChunks(manifest.id, file.path);
+  await deleteByPrefix(`${manifest.id}/chunk/${file.path}/`);
   const reader = response.body.getReader();
   let chunk = new Uint8Array(Math.min(CHUNK_BYTES, file.size || 1));
   let filled = 0;
@@ -118,7 +119,7 @@ async function downloadFile(manifest: ModelManifest, file: ModelManifest['files'
  */
 export async function ensureDownloaded(manifest: ModelManifest, onProgress: (loaded: number, total: number) => void, baseUrl = '/models'): Promise<void> {
   const present = await storedFiles(manifest).catch(() => new Set<string>());
-  let loaded = manifest.files.filter((f) => present.has(f.path)).reduce((n, f) => n + f.size, 0);
+  let loaded = bytesOf(manifest, present);
   onProgress(loaded, manifest.totalBytes);
   for (const file of manifest.files) {
     if (present.has(file.path)) continue;
@@ -133,9 +134,8 @@ export async function ensureDownloaded(manifest: ModelManifest, onProgress: (loa
 }
 
 /** Removes a model's manifest and files. */
-export async function deleteModel(id: string): Promise<void> {
-  const mine = (await keys(db())).filter((k) => String(k).startsWith(`${id}/`));
-  if (mine.length) await delMany(mine, db());
+export function deleteModel(id: string): Promise<void> {
+  return deleteByPrefix(`${id}/`);
 }
 
 /**

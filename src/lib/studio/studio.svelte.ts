@@ -2,7 +2,7 @@ import { getContext, setContext } from 'svelte';
 import { decideRoute, type AdapterReport, type RouteDecision } from '../../core/capabilities.ts';
 import { describeError } from '../../core/errors.ts';
 import type { ModelManifest } from '../../core/loading/manifest.ts';
-import { AD_CASES, DEFAULTS, sizeForAspectRatio, type AdCase } from '../../core/product/index.ts';
+import { DEFAULTS, sizeForAspectRatio, type AdCase } from '../../core/product/index.ts';
 import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
 import type { EngineEvent } from '../../engine/engine.ts';
@@ -258,8 +258,6 @@ export class Studio {
     if (this.current?.id === entry.id) this.current = undefined;
   }
 }
-
-export const EXAMPLES = AD_CASES;
 
 const KEY = Symbol('studio');
 export const setStudio = (studio: Studio) => setContext(KEY, studio);
