@@ -6,6 +6,6 @@ import { execFileSync } from 'node:child_process';
 import { build } from 'vite';
 
 export default async function setup(): Promise<void> {
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/make-tiny-sdxl.ts'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/fixtures.ts'], { stdio: 'inherit' });
   await build({ logLevel: 'warn' });
 }

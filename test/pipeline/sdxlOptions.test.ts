@@ -13,7 +13,7 @@ import { schedulerForSampler, SAMPLER_NAMES } from '../../src/core/schedulers/in
 import { float32 } from '../../src/core/tensor.ts';
 import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
 import { createNodeRuntime } from '../../server/src/ortNodeRuntime.ts';
-import { buildVaeEncoder } from '../../scripts/tiny-sdxl/vae.ts';
+import { buildVaeEncoder } from '../../scripts/sdxl-fixture/vae.ts';
 import { FIXTURE_DIR, withFixtureCopy } from '../helpers/fixture.ts';
 import { referencePhoto } from '../helpers/images.ts';
 import { recordingRuntime as recording, type RecordedCall } from '../helpers/recordingRuntime.ts';
@@ -141,7 +141,7 @@ describe('image-to-image through the same entry point', () => {
   it('samples latent_parameters exports (mean + std * randn, diffusers retrieve_latents)', async () => {
     await withFixtureCopy(async (dir) => {
       const vae = JSON.parse(String(await new DirectoryStore(dir).readText('vae_encoder/config.json')));
-      writeFileSync(join(dir, 'vae_encoder/model.onnx'), buildVaeEncoder(vae, 5, 'latent_parameters').build().model);
+      writeFileSync(join(dir, 'vae_encoder/model.onnx'), buildVaeEncoder(vae, { seed: 5 }, 'latent_parameters').build().model);
       const local: Call[] = [];
       const other = await loadSdxlPipeline({ store: new DirectoryStore(dir), runtime: recording(local) });
       try {

@@ -1,3 +1,11 @@
+/**
+ * An `AutoencoderKL` decoder with the structure of diffusers `models/autoencoders/vae.py` `Decoder`
+ * (plus `post_quant_conv`, as optimum's `vae_decoder` export includes it): conv_in, a mid block with
+ * ResNets and single-head spatial attention, up blocks with nearest 2x upsampling, GroupNorm, SiLU, conv_out.
+ */
+import { attention, conv2d, fromTokens, groupNorm, resnetBlock, silu, toTokens } from './layers.ts';
+import { OnnxGraph, type GraphOptions } from './onnxGraph.ts';
+
 /** diffusers `UNetMidBlock2D` of the VAE: ResNet, single-head spatial self-attention with a residual, ResNet. */
 function vaeMidBlock(g: OnnxGraph, x: string, channels: number, groups: number, eps: number): string {
   let h = g.within('resnets.0', () => resnetBlock(g, x, channels, channels, { groups, eps }));
@@ -10,18 +18,18 @@ function vaeMidBlock(g: OnnxGraph, x: string, channels: number, groups: number, 
 }
 
 /**
- * A tiny `AutoencoderKL` encoder with the structure of diffusers `models/autoencoders/vae.py` `Encoder`
+ * An `AutoencoderKL` encoder with the structure of diffusers `models/autoencoders/vae.py` `Encoder`
  * (plus `quant_conv`, as optimum's `vae_encoder` export includes it): conv_in, down blocks with ResNets and
  * stride-2 convolutions after a (0, 1, 0, 1) pad, a mid block with attention, GroupNorm, SiLU, conv_out to
  * mean and log-variance. `output: 'latent_sample'` gives the mean (`latent_dist.mode()`, the optimum layout's
  * deterministic form); `'latent_parameters'` gives mean and log-variance, as newer optimum exports.
  */
-export function buildVaeEncoder(cfg: VaeConfigFile, seed: number, output: 'latent_sample' | 'latent_parameters' = 'latent_sample'): OnnxGraph {
-  const g = new OnnxGraph('vae_encoder', seed);
+export function buildVaeEncoder(cfg: VaeConfigFile, options: GraphOptions, output: 'latent_sample' | 'latent_parameters' = 'latent_sample'): OnnxGraph {
+  const g = new OnnxGraph('vae_encoder', options);
   const groups = cfg.norm_num_groups;
   const eps = 1e-6;
   const C = cfg.block_out_channels;
-  const sample = g.input('sample', 'float32', ['batch_size', cfg.in_channels, 'sample_height', 'sample_width']);
+  const sample = g.input('sample', g.float, ['batch_size', cfg.in_channels, 'sample_height', 'sample_width']);
   let h = sample;
   let channels = C[0]!;
   g.within('encoder', () => {
@@ -34,7 +42,7 @@ export function buildVaeEncoder(cfg: VaeConfigFile, seed: number, output: 'laten
         }
         if (i < C.length - 1) {
           h = g.within('downsamplers.0', () => {
-            const padded = g.node('Pad', [h, g.const([0, 0, 0, 0, 0, 0, 1, 1]), g.const([0], 'float32', [])], { mode: 'constant' });
+            const padded = g.node('Pad', [h, g.const([0, 0, 0, 0, 0, 0, 1, 1]), g.floatConst([0])], { mode: 'constant' });
             return g.within('conv', () => conv2d(g, padded, channels, channels, 3, 2, 0));
           });
         }
@@ -48,17 +56,10 @@ export function buildVaeEncoder(cfg: VaeConfigFile, seed: number, output: 'laten
   const factor = 2 ** (C.length - 1);
   const dims = ['batch_size', output === 'latent_sample' ? cfg.latent_channels : 2 * cfg.latent_channels, `sample_height / ${factor}`, `sample_width / ${factor}`];
   if (output === 'latent_sample') h = g.node('Slice', [h, g.const([0]), g.const([cfg.latent_channels]), g.const([1])]);
-  g.output(h, output, 'float32', dims);
+  g.output(h, output, g.float, dims);
   return g;
 }
 
-/**
- * A tiny `AutoencoderKL` decoder with the structure of diffusers `models/autoencoders/vae.py` `Decoder`
- * (plus `post_quant_conv`, as optimum's `vae_decoder` export includes it): conv_in, a mid block with
- * ResNets and single-head spatial attention, up blocks with nearest 2x upsampling, GroupNorm, SiLU, conv_out.
- */
-import { attention, conv2d, fromTokens, groupNorm, resnetBlock, silu, toTokens } from './layers.ts';
-import { OnnxGraph } from './onnxGraph.ts';
 
 /** diffusers `AutoencoderKL` config (the keys written to `vae_decoder/config.json`). */
 export interface VaeConfigFile {
@@ -79,11 +80,11 @@ export interface VaeConfigFile {
 }
 
 /** Builds the `vae_decoder` graph: `latent_sample` `[B, 4, h, w]` -> `sample` `[B, 3, 8h, 8w]`. */
-export function buildVaeDecoder(cfg: VaeConfigFile, seed: number): OnnxGraph {
-  const g = new OnnxGraph('vae_decoder', seed);
+export function buildVaeDecoder(cfg: VaeConfigFile, options: GraphOptions): OnnxGraph {
+  const g = new OnnxGraph('vae_decoder', options);
   const groups = cfg.norm_num_groups;
   const eps = 1e-6;
-  const latent = g.input('latent_sample', 'float32', ['batch_size', cfg.latent_channels, 'latent_height', 'latent_width']);
+  const latent = g.input('latent_sample', g.float, ['batch_size', cfg.latent_channels, 'latent_height', 'latent_width']);
   let h = g.within('post_quant_conv', () => conv2d(g, latent, cfg.latent_channels, cfg.latent_channels, 1));
   const reversed = [...cfg.block_out_channels].reverse();
   let channels = reversed[0]!;
@@ -108,6 +109,6 @@ export function buildVaeDecoder(cfg: VaeConfigFile, seed: number): OnnxGraph {
     h = g.within('conv_out', () => conv2d(g, silu(g, h), channels, cfg.out_channels, 3));
   });
   const factor = 2 ** (cfg.block_out_channels.length - 1);
-  g.output(h, 'sample', 'float32', ['batch_size', cfg.out_channels, `latent_height * ${factor}`, `latent_width * ${factor}`]);
+  g.output(h, 'sample', g.float, ['batch_size', cfg.out_channels, `latent_height * ${factor}`, `latent_width * ${factor}`]);
   return g;
 }

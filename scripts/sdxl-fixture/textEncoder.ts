@@ -1,10 +1,10 @@
 /**
- * Tiny CLIP text encoders in the layout of transformers' `CLIPTextModel` (SDXL `text_encoder`, outputs
+ * CLIP text encoders in the layout of transformers' `CLIPTextModel` (SDXL `text_encoder`, outputs
  * `last_hidden_state`, `pooler_output`, `hidden_states.N`) and `CLIPTextModelWithProjection`
  * (`text_encoder_2`, outputs `text_embeds`, `last_hidden_state`, `hidden_states.N`), as optimum exports them.
  */
 import { attention, gelu, layerNorm, linear, quickGelu } from './layers.ts';
-import { OnnxGraph } from './onnxGraph.ts';
+import { OnnxGraph, type GraphOptions } from './onnxGraph.ts';
 
 /** The `config.json` keys of transformers' `CLIPTextConfig` that shape the graph. */
 export interface ClipTextConfig {
@@ -22,14 +22,20 @@ export interface ClipTextConfig {
   bos_token_id: number;
   eos_token_id: number;
   pad_token_id: number;
-  torch_dtype: 'float32';
+  torch_dtype: 'float32' | 'float16';
 }
 
-/** Builds the encoder graph; `withProjection` adds `text_projection` and the `text_embeds` output. */
-export function buildClipTextModel(config: ClipTextConfig, withProjection: boolean, seed: number): OnnxGraph {
-  const g = new OnnxGraph(withProjection ? 'text_encoder_2' : 'text_encoder', seed);
+/** Most negative finite value of each float type (`torch.finfo(dtype).min`, the causal mask's fill). */
+const FINFO_MIN = { float32: -3.4028234663852886e38, float16: -65504 } as const;
+
+/**
+ * Builds the encoder graph; `withProjection` adds `text_projection` and the `text_embeds` output.
+ * @param ids element type of `input_ids` (int64 in optimum exports, int32 in diffusers' own ONNX script).
+ */
+export function buildClipTextModel(config: ClipTextConfig, withProjection: boolean, options: GraphOptions & { ids?: 'int32' | 'int64' }): OnnxGraph {
+  const g = new OnnxGraph(withProjection ? 'text_encoder_2' : 'text_encoder', options);
   const D = config.hidden_size;
-  const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const ids = g.input('input_ids', options.ids ?? 'int64', ['batch_size', 'sequence_length']);
   const idsShape = g.node('Shape', [ids]);
   const seqLen = g.node('Slice', [idsShape, g.const([1]), g.const([2]), g.const([0])]);
 
@@ -47,7 +53,7 @@ export function buildClipTextModel(config: ClipTextConfig, withProjection: boole
   // causal mask [S, S]: large negative above the diagonal (transformers `_create_4d_causal_attention_mask`)
   const range = g.node('Range', [g.const([0], 'int64', []), g.node('Squeeze', [seqLen, g.const([0])]), g.const([1], 'int64', [])]);
   const future = g.node('Greater', [g.node('Unsqueeze', [range, g.const([0])]), g.node('Unsqueeze', [range, g.const([1])])]);
-  const mask = g.node('Where', [future, g.const([-3.4028234663852886e38], 'float32', []), g.const([0], 'float32', [])]);
+  const mask = g.node('Where', [future, g.floatConst([FINFO_MIN[g.float]]), g.floatConst([0])]);
 
   g.within('text_model', () =>
     g.within('encoder', () => {
@@ -73,7 +79,7 @@ export function buildClipTextModel(config: ClipTextConfig, withProjection: boole
   const last = g.within('text_model', () => g.within('final_layer_norm', () => layerNorm(g, h, D, config.layer_norm_eps)));
 
   // pooled output: the hidden state at the end token, found as argmax of the ids (legacy eos_token_id == 2 path)
-  const eosIndex = g.node('ArgMax', [g.node('Cast', [ids], { to: 6 })], { axis: -1, keepdims: 0 });
+  const eosIndex = g.node('ArgMax', [options.ids === 'int32' ? ids : g.node('Cast', [ids], { to: 6 })], { axis: -1, keepdims: 0 });
   const batch = g.node('Squeeze', [g.node('Slice', [idsShape, g.const([0]), g.const([1]), g.const([0])]), g.const([0])]);
   const rowStart = g.node('Mul', [g.node('Range', [g.const([0], 'int64', []), batch, g.const([1], 'int64', [])]), g.node('Squeeze', [seqLen, g.const([0])])]);
   const flat = g.node('Reshape', [last, g.const([-1, D])]);
@@ -82,12 +88,12 @@ export function buildClipTextModel(config: ClipTextConfig, withProjection: boole
   const seqDims = ['batch_size', 'sequence_length', D] as const;
   if (withProjection) {
     const textEmbeds = g.within('text_projection', () => linear(g, pooled, D, config.projection_dim, false));
-    g.output(textEmbeds, 'text_embeds', 'float32', ['batch_size', config.projection_dim]);
-    g.output(last, 'last_hidden_state', 'float32', seqDims);
+    g.output(textEmbeds, 'text_embeds', g.float, ['batch_size', config.projection_dim]);
+    g.output(last, 'last_hidden_state', g.float, seqDims);
   } else {
-    g.output(last, 'last_hidden_state', 'float32', seqDims);
-    g.output(pooled, 'pooler_output', 'float32', ['batch_size', D]);
+    g.output(last, 'last_hidden_state', g.float, seqDims);
+    g.output(pooled, 'pooler_output', g.float, ['batch_size', D]);
   }
-  hiddenStates.forEach((state, i) => g.output(state, `hidden_states.${i}`, 'float32', seqDims));
+  hiddenStates.forEach((state, i) => g.output(state, `hidden_states.${i}`, g.float, seqDims));
   return g;
 }

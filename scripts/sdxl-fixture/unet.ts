@@ -1,11 +1,11 @@
 /**
- * A tiny `UNet2DConditionModel` with SDXL's structure (diffusers `models/unets/unet_2d_condition.py`):
+ * A `UNet2DConditionModel` with SDXL's structure (diffusers `models/unets/unet_2d_condition.py`):
  * sinusoidal timestep embedding and MLP, the `text_time` add-embedding of `text_embeds` and `time_ids`,
  * ResNet blocks, `Transformer2DModel`s with linear projection, self- and cross-attention and GEGLU
  * feed-forward, strided-conv downsampling, nearest upsampling with skip connections.
  */
 import { attention, conv2d, fromTokens, gelu, groupNorm, layerNorm, linear, resnetBlock, silu, timestepEmbedding, toTokens } from './layers.ts';
-import { OnnxGraph } from './onnxGraph.ts';
+import { OnnxGraph, type ElemType, type GraphOptions } from './onnxGraph.ts';
 
 /** diffusers `UNet2DConditionModel` config (the keys written to `unet/config.json`). */
 export interface UNetConfigFile {
@@ -77,28 +77,39 @@ function resnet(ctx: Ctx, x: string, inC: number, outC: number): string {
   return resnetBlock(ctx.g, x, inC, outC, { groups: ctx.cfg.norm_num_groups, eps: ctx.cfg.norm_eps, temb: ctx.temb });
 }
 
-/** Builds the UNet graph for `cfg`. */
-export function buildUNet(cfg: UNetConfigFile, seed: number): OnnxGraph {
-  const g = new OnnxGraph('unet', seed);
+/**
+ * The UNet `timestep` input: element type and rank. Exports differ: diffusers' own ONNX script and older
+ * optimum give int64 or float `[steps]`, newer optimum a float scalar.
+ */
+export interface TimestepInput {
+  type: ElemType;
+  rank: 0 | 1;
+}
+
+/** Builds the UNet graph for `cfg`; float inputs and outputs have the graph's float type. */
+export function buildUNet(cfg: UNetConfigFile, options: GraphOptions & { timestep?: TimestepInput }): OnnxGraph {
+  const g = new OnnxGraph('unet', options);
   const C = cfg.block_out_channels;
   const tembChannels = C[0]! * 4;
-  const sample = g.input('sample', 'float32', ['batch_size', cfg.in_channels, 'height', 'width']);
-  const timestep = g.input('timestep', 'float32', ['steps']);
-  const context = g.input('encoder_hidden_states', 'float32', ['batch_size', 'sequence_length', cfg.cross_attention_dim]);
-  const textEmbeds = g.input('text_embeds', 'float32', ['batch_size', cfg.projection_class_embeddings_input_dim - 6 * cfg.addition_time_embed_dim]);
-  const timeIds = g.input('time_ids', 'float32', ['batch_size', 6]);
+  const timestepInput = options.timestep ?? { type: 'float32', rank: 1 };
+  const sample = g.input('sample', g.float, ['batch_size', cfg.in_channels, 'height', 'width']);
+  const timestep = g.input('timestep', timestepInput.type, timestepInput.rank ? ['steps'] : []);
+  const context = g.input('encoder_hidden_states', g.float, ['batch_size', 'sequence_length', cfg.cross_attention_dim]);
+  const textEmbeds = g.input('text_embeds', g.float, ['batch_size', cfg.projection_class_embeddings_input_dim - 6 * cfg.addition_time_embed_dim]);
+  const timeIds = g.input('time_ids', g.float, ['batch_size', 6]);
 
-  // 1. time: broadcast the timestep to the batch, sinusoidal embedding, MLP
+  // 1. time: broadcast the timestep to the batch, sinusoidal embedding (float32), MLP
   const batch = g.node('Slice', [g.node('Shape', [sample]), g.const([0]), g.const([1]), g.const([0])]);
   const t = g.node('Expand', [timestep, batch]);
   let emb = g.within('time_embedding', () => {
-    const h = g.within('linear_1', () => linear(g, timestepEmbedding(g, t, C[0]!), C[0]!, tembChannels));
+    const h = g.within('linear_1', () => linear(g, g.toFloat(timestepEmbedding(g, t, C[0]!), 'float32'), C[0]!, tembChannels));
     return g.within('linear_2', () => linear(g, silu(g, h), tembChannels, tembChannels));
   });
-  // 2. SDXL add-embedding: sinusoidal time_ids, concatenated after text_embeds, MLP
+  // 2. SDXL add-embedding: sinusoidal time_ids (float32), concatenated after text_embeds, MLP
   const timeEmbeds = g.node('Reshape', [timestepEmbedding(g, g.node('Reshape', [timeIds, g.const([-1])]), cfg.addition_time_embed_dim), g.const([-1, 6 * cfg.addition_time_embed_dim])]);
   const aug = g.within('add_embedding', () => {
-    const addEmbeds = g.node('Concat', [textEmbeds, timeEmbeds], { axis: 1 });
+    // torch.concat promotes text_embeds to float32; the result is cast to the model's dtype
+    const addEmbeds = g.toFloat(g.node('Concat', [g.float === 'float32' ? textEmbeds : g.node('Cast', [textEmbeds], { to: 1 }), timeEmbeds], { axis: 1 }), 'float32');
     const h = g.within('linear_1', () => linear(g, addEmbeds, cfg.projection_class_embeddings_input_dim, tembChannels));
     return g.within('linear_2', () => linear(g, silu(g, h), tembChannels, tembChannels));
   });
@@ -163,6 +174,6 @@ export function buildUNet(cfg: UNetConfigFile, seed: number): OnnxGraph {
   // 6. out
   h = g.within('conv_norm_out', () => groupNorm(g, h, channels, cfg.norm_num_groups, cfg.norm_eps));
   h = g.within('conv_out', () => conv2d(g, silu(g, h), channels, cfg.out_channels, 3));
-  g.output(h, 'out_sample', 'float32', ['batch_size', cfg.out_channels, 'height', 'width']);
+  g.output(h, 'out_sample', g.float, ['batch_size', cfg.out_channels, 'height', 'width']);
   return g;
 }

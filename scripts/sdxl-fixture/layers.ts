@@ -29,7 +29,7 @@ export function conv2d(g: OnnxGraph, x: string, inChannels: number, outChannels:
 /** `nn.GroupNorm(groups, channels, eps)` on NCHW, as torch exports it before opset 18. */
 export function groupNorm(g: OnnxGraph, x: string, channels: number, groups: number, eps: number): string {
   const grouped = g.node('Reshape', [x, g.const([0, groups, -1])]);
-  const normed = g.node('InstanceNormalization', [grouped, g.const(new Array(groups).fill(1), 'float32'), g.const(new Array(groups).fill(0), 'float32')], {
+  const normed = g.node('InstanceNormalization', [grouped, g.floatConst(new Array(groups).fill(1), [groups]), g.floatConst(new Array(groups).fill(0), [groups])], {
     epsilon: { float: eps },
   });
   const restored = g.node('Reshape', [normed, g.node('Shape', [x])]);
@@ -49,14 +49,14 @@ export function silu(g: OnnxGraph, x: string): string {
 
 /** Exact GELU: `0.5 x (1 + erf(x / sqrt 2))`. */
 export function gelu(g: OnnxGraph, x: string): string {
-  const erf = g.node('Erf', [g.node('Div', [x, g.const([Math.SQRT2], 'float32', [])])]);
-  const onePlus = g.node('Add', [erf, g.const([1], 'float32', [])]);
-  return g.node('Mul', [g.node('Mul', [x, onePlus]), g.const([0.5], 'float32', [])]);
+  const erf = g.node('Erf', [g.node('Div', [x, g.floatConst([Math.SQRT2])])]);
+  const onePlus = g.node('Add', [erf, g.floatConst([1])]);
+  return g.node('Mul', [g.node('Mul', [x, onePlus]), g.floatConst([0.5])]);
 }
 
 /** CLIP ViT-L's `quick_gelu`: `x * sigmoid(1.702 x)`. */
 export function quickGelu(g: OnnxGraph, x: string): string {
-  return g.node('Mul', [x, g.node('Sigmoid', [g.node('Mul', [x, g.const([1.702], 'float32', [])])])]);
+  return g.node('Mul', [x, g.node('Sigmoid', [g.node('Mul', [x, g.floatConst([1.702])])])]);
 }
 
 /**
@@ -79,7 +79,7 @@ export function attention(
   const q = split(g.within(qName, () => linear(g, x, dim, dim, options.qkvBias)), [0, 2, 1, 3]);
   const k = split(g.within(kName, () => linear(g, context, contextDim, dim, options.qkvBias)), [0, 2, 3, 1]);
   const v = split(g.within(vName, () => linear(g, context, contextDim, dim, options.qkvBias)), [0, 2, 1, 3]);
-  let scores = g.node('Mul', [g.node('MatMul', [q, k]), g.const([1 / Math.sqrt(headDim)], 'float32', [])]);
+  let scores = g.node('Mul', [g.node('MatMul', [q, k]), g.floatConst([1 / Math.sqrt(headDim)])]);
   if (options.mask) scores = g.node('Add', [scores, options.mask]);
   const probs = g.node('Softmax', [scores], { axis: -1 });
   const merged = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.const([0, 0, dim])]);
@@ -122,7 +122,8 @@ export function resnetBlock(
 
 /**
  * diffusers `get_timestep_embedding(t, dim, flip_sin_to_cos=True, downscale_freq_shift=0)`:
- * `[cos(t f), sin(t f)]` with `f_i = exp(-ln(10000) i / (dim / 2))`. `t` is `[N]`; returns `[N, dim]`.
+ * `[cos(t f), sin(t f)]` with `f_i = exp(-ln(10000) i / (dim / 2))`, computed in float32 whatever the model's
+ * dtype (`timesteps[:, None].float()`), as an fp16 export keeps it. `t` is `[N]`; returns `[N, dim]` float32.
  */
 export function timestepEmbedding(g: OnnxGraph, t: string, dim: number): string {
   const half = dim / 2;
