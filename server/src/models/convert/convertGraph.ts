@@ -246,15 +246,20 @@ export function convertGraph(source: SourceModel, plan: ComponentPlan, floatIo: 
 
     if (node.opType === 'MatMul' && plan.matmulBits && isFloatWeight && weightInit.dims.length === 2) {
       const [K, N] = weightInit.dims as [number, number];
-      const q = quantizeMatMulNBits(sourceFloat(weight), K, N, plan.matmulBits, MATMUL_BLOCK_SIZE, compute === 'float16');
+      // scales are stored like other weights (fp16 in every quantized variant) and cast to the compute type on load
+      const scaleCount = N * Math.ceil(K / MATMUL_BLOCK_SIZE);
+      const scaleStorage: FloatType = scaleCount >= 1024 ? plan.weightStorage : compute;
+      const q = quantizeMatMulNBits(sourceFloat(weight), K, N, plan.matmulBits, MATMUL_BLOCK_SIZE, scaleStorage === 'float16');
       emit(`${weight}_Q${plan.matmulBits}`, [N, q.nBlocks, (MATMUL_BLOCK_SIZE * plan.matmulBits) / 8], DT.uint8, q.packed);
-      emit(`${weight}_scales`, [N * q.nBlocks], FLOAT_CODES[compute], encodeFloats(q.scales, compute));
+      emit(`${weight}_scales`, [scaleCount], FLOAT_CODES[scaleStorage], encodeFloats(q.scales, scaleStorage));
       emit(`${weight}_zero_points`, [q.zeroPoints.length], DT.uint8, q.zeroPoints);
+      newType.set(`${weight}_scales`, FLOAT_CODES[scaleStorage]);
+      const scales = scaleStorage === compute ? `${weight}_scales` : castTo(`${weight}_scales`, compute);
       node = {
         opType: 'MatMulNBits',
         domain: 'com.microsoft',
         name: `${node.name}_Q${plan.matmulBits}`,
-        input: [node.input![0]!, `${weight}_Q${plan.matmulBits}`, `${weight}_scales`, `${weight}_zero_points`],
+        input: [node.input![0]!, `${weight}_Q${plan.matmulBits}`, scales, `${weight}_zero_points`],
         output: node.output,
         attribute: [
           { name: 'K', type: 2, i: K },
@@ -263,7 +268,8 @@ export function convertGraph(source: SourceModel, plan: ComponentPlan, floatIo: 
           { name: 'block_size', type: 2, i: MATMUL_BLOCK_SIZE },
         ],
       };
-      for (const name of node.input!.slice(1)) newType.set(name, name.endsWith('_scales') ? FLOAT_CODES[compute] : DT.uint8);
+      newType.set(`${weight}_Q${plan.matmulBits}`, DT.uint8);
+      newType.set(`${weight}_zero_points`, DT.uint8);
       stats.matmulsQuantized++;
     } else if (node.opType === 'Conv' && plan.convInt8 && isFloatWeight && weightInit.dims.length === 4) {
       const { codes, scales } = quantizeConvInt8(sourceFloat(weight), weightInit.dims[0]!);
