@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { describeError } from '../../src/core/errors.ts';
+import { describeError, type ErrorCode } from '../../src/core/errors.ts';
 import { generate } from '../../src/core/pipelines/sdxl/index.ts';
 import type { ServerConfig } from './config.ts';
 import { ImageStore } from './images/imageStore.ts';
@@ -14,7 +14,7 @@ import { imageRoutes } from './routes/images.ts';
 import { modelRoutes } from './routes/models.ts';
 import type { Services } from './services.ts';
 
-const STATUS_BY_CODE: Record<string, number> = { invalid_request: 400, unknown_model: 404, cancelled: 409 };
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 400, unknown_model: 404, cancelled: 409, queue_full: 503 };
 
 /**
  * The Ad Studio server: the generation API, model packages, images, and the built app, on one origin.
@@ -23,7 +23,11 @@ const STATUS_BY_CODE: Record<string, number> = { invalid_request: 400, unknown_m
 export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services }> {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options });
   const runtime = createNodeRuntime(config.executionProvider);
-  const models = new ModelRegistry(config.modelsDir, runtime, config.defaultModel);
+  const models = new ModelRegistry(config.modelsDir, runtime, config.defaultModel, {
+    chunkBytes: config.modelChunkBytes,
+    variantOrder: config.variantOrder,
+    realSizeModels: config.realSizeModels,
+  });
   const images = new ImageStore(join(config.dataDir, 'images'));
   const jobs = new JobQueue(
     async (request, onProgress, signal) => {
@@ -55,9 +59,6 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
           : { code: 'not_found', message: fastifyError.message };
       return reply.code(status === 403 ? 404 : status).send({ error: body });
     }
-    if (error instanceof RangeError && /queue is full/.test(error.message)) {
-      return reply.code(503).send({ error: { code: 'internal', message: error.message } });
-    }
     const info = describeError(error);
     const code = STATUS_BY_CODE[info.code] ?? 500;
     if (code >= 500) req.log.error(error);
@@ -68,7 +69,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
   await app.register(generationRoutes(services));
   await app.register(imageRoutes(services));
   await app.register(modelRoutes(services));
-  if (existsSync(config.staticDir)) await app.register(fastifyStatic, { root: config.staticDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  if (existsSync(config.staticDir)) await app.register(fastifyStatic, { root: config.staticDir, prefix: '/', wildcard: false, index: ['index.html'], decorateReply: false });
 
   app.addHook('onClose', async () => {
     await jobs.close();

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_VARIANT_ORDER } from './models/manifest.ts';
 import type { NodeExecutionProvider } from './ortNodeRuntime.ts';
 
 /** Server settings, from the environment (see README "Server settings"). */
@@ -16,12 +17,21 @@ export interface ServerConfig {
   /** How long finished jobs stay readable, milliseconds. */
   jobRetentionMs: number;
   maxQueuedJobs: number;
+  /** Chunk size of the manifests' per-chunk hashes (the unit a device verifies and re-fetches), bytes. */
+  modelChunkBytes: number;
+  /** Variant names in order of preference, for the manifests. */
+  variantOrder: string[];
+  /** Model ids to mark full-size whatever their size. */
+  realSizeModels: string[];
 }
 
 /** @throws RangeError naming the variable for an invalid value. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): ServerConfig {
   const port = Number(env.PORT ?? 5178);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be an integer in [0, 65535], got "${env.PORT}"`);
+  const chunk = Number(env.MODEL_CHUNK_BYTES ?? 16 * 1024 * 1024);
+  if (!Number.isInteger(chunk) || chunk < 1024) throw new RangeError(`MODEL_CHUNK_BYTES must be an integer of at least 1024, got "${env.MODEL_CHUNK_BYTES}"`);
+  const list = (value: string | undefined, fallback: readonly string[]) => (value === undefined ? [...fallback] : value.split(',').map((s) => s.trim()).filter(Boolean));
   const provider = env.ORT_EXECUTION_PROVIDER ?? 'cpu';
   if (provider !== 'cpu' && provider !== 'cuda') throw new RangeError(`ORT_EXECUTION_PROVIDER must be cpu or cuda, got "${provider}"`);
   return {
@@ -34,5 +44,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     executionProvider: provider,
     jobRetentionMs: 60 * 60 * 1000,
     maxQueuedJobs: 100,
+    modelChunkBytes: chunk,
+    variantOrder: list(env.MODEL_VARIANT_ORDER, DEFAULT_VARIANT_ORDER),
+    realSizeModels: list(env.REAL_SIZE_MODELS, []),
   };
 }

@@ -1,19 +1,27 @@
 /**
  * Error codes that survive every boundary (worker -> page, server -> client): a class name is lost when an
- * error crosses postMessage or JSON, the code is not.
+ * error crosses postMessage or JSON, the code is not. Every error the project throws on purpose carries its
+ * code from where it is thrown (a `code` property); anything else is a programming error, `internal`.
+ * Errors are never classified by their message text.
  */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'unknown_model'
-  | 'model_package'
-  | 'model_download'
-  | 'storage'
-  | 'out_of_memory'
-  | 'device_lost'
-  | 'session_error'
-  | 'cancelled'
-  | 'server_unreachable'
-  | 'internal';
+export const ERROR_CODES = [
+  'invalid_request',
+  'unknown_model',
+  'model_package',
+  'model_download',
+  'storage',
+  'storage_full',
+  'out_of_memory',
+  'device_lost',
+  'unsupported_operator',
+  'session_error',
+  'non_finite_image',
+  'cancelled',
+  'server_unreachable',
+  'queue_full',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface ErrorInfo {
   code: ErrorCode;
@@ -34,35 +42,26 @@ export class EngineError extends Error {
   }
 }
 
-/** Codes after which the app retries a local generation on the server. */
-export const RETRY_ON_SERVER: readonly ErrorCode[] = ['out_of_memory', 'device_lost', 'session_error', 'model_download', 'storage', 'internal'];
+/**
+ * Codes of failures that belong to this device (its GPU, memory, runtime, storage or network), after which the
+ * same request is worth running on the server. Invalid requests, cancellations and programming errors
+ * (`internal`) are not: they would fail there too, or hide a bug.
+ */
+export const DEVICE_CLASS_CODES: readonly ErrorCode[] = ['out_of_memory', 'device_lost', 'unsupported_operator', 'session_error', 'storage', 'storage_full', 'model_download'];
 
-const byName: Record<string, ErrorCode> = {
-  RequestValidationError: 'invalid_request',
-  UnknownModelError: 'unknown_model',
-  ModelPackageError: 'model_package',
-  ModelFileMissingError: 'model_package',
-  ModelContractError: 'model_package',
-  TokenizerFileError: 'model_package',
-  SchedulerConfigError: 'model_package',
-  GenerationCancelledError: 'cancelled',
-  AbortError: 'cancelled',
-};
+/** Codes after which a model that failed to load on this device is worth trying in another variant. */
+export const NEXT_VARIANT_CODES: readonly ErrorCode[] = ['out_of_memory', 'unsupported_operator', 'session_error'];
+
+const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 
 /**
- * Classifies any thrown value. Runtime errors are recognised by their messages: onnxruntime and WebGPU
- * report allocation failures ("out of memory", "Failed to allocate", "OOM") and lost devices
- * ("device lost", "Device is lost", GPUDeviceLostInfo); other onnxruntime failures are session errors.
+ * The code and message of any thrown value: its own `code` when it is one of ours (`EngineError`, or an error
+ * class with a `code` field), `cancelled` for a DOM `AbortError`, otherwise `internal`.
  */
 export function describeError(error: unknown): ErrorInfo {
-  if (error instanceof EngineError) return { code: error.code, message: error.message, issues: error.issues };
   const e = error instanceof Error ? error : new Error(String(error));
-  const issues = (e as { issues?: ErrorInfo['issues'] }).issues;
-  const named = byName[e.name];
-  if (named) return { code: named, message: e.message, ...(issues ? { issues } : {}) };
-  const text = `${e.name} ${e.message}`;
-  if (/out of memory|failed to allocate|\boom\b|allocation failed|RangeError: Array buffer allocation/i.test(text)) return { code: 'out_of_memory', message: e.message };
-  if (/device (is )?lost|devicelost/i.test(text)) return { code: 'device_lost', message: e.message };
-  if (/onnx|\bort(run|\b)|session|webgpu|wasm|kernel|execution provider/i.test(text)) return { code: 'session_error', message: e.message };
-  return { code: 'internal', message: e.message };
+  const { code, issues } = e as { code?: unknown; issues?: ErrorInfo['issues'] };
+  if (isErrorCode(code)) return { code, message: e.message, ...(issues ? { issues } : {}) };
+  if (e.name === 'AbortError') return { code: 'cancelled', message: e.message };
+  return { code: 'internal', message: e.message || e.name };
 }

@@ -61,6 +61,7 @@ export interface RequestIssue {
 /** A request failed validation. `issues` name every bad field and its limit. */
 export class RequestValidationError extends Error {
   override readonly name = 'RequestValidationError';
+  readonly code = 'invalid_request';
   constructor(readonly issues: RequestIssue[]) {
     super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
   }

@@ -16,6 +16,7 @@ export interface CancelSignal {
 /** Thrown between steps when the caller's signal was aborted. */
 export class GenerationCancelledError extends Error {
   override readonly name = 'GenerationCancelledError';
+  readonly code = 'cancelled';
   constructor() {
     super('generation cancelled');
   }
@@ -27,6 +28,8 @@ export interface StageTimings {
   denoiseMs: number;
   decodeMs: number;
   totalMs: number;
+  /** Of `totalMs`, the time inside session runs; the rest is the pipeline's own work (its overhead). */
+  runMs: number;
 }
 
 /** What the pipeline produces for one request. */
@@ -43,4 +46,6 @@ export interface GenerateOutput {
   timings: StageTimings;
   /** Text cut from each prompt to fit the tokenizers' 77 tokens, per request field; empty when none. */
   truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
+  /** The VAE gave NaN or Inf and the package's float32 VAE decoded the image instead. */
+  fp32VaeRetry: boolean;
 }

@@ -16,13 +16,17 @@ export interface EngineResult {
   route: 'device' | 'server';
   /** The ONNX Runtime execution provider that ran the UNet: 'webgpu', 'wasm', or the server's 'cpu' / 'cuda'. */
   executionProvider: string;
+  /** The model variant this device ran (`q4f16`, ...); absent for the server, which runs the full checkpoint. */
+  variant?: string;
+  /** The VAE overflowed and its float32 version decoded the image. */
+  fp32VaeRetry?: boolean;
   timings: StageTimings;
   truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
   /** Set when a local run failed and the server produced this image instead. */
   fallbackFrom?: ErrorInfo;
 }
 
-/** Where generations run: this browser's worker or the server; the UI does not care which. */
+/** The server's engine (a request in, an image out). */
 export interface Engine {
   generate(request: GenerateRequest, onEvent: (event: EngineEvent) => void, signal?: AbortSignal): Promise<EngineResult>;
 }

@@ -2,26 +2,17 @@ import * as Comlink from 'comlink';
 import type { AdapterReport } from '../core/capabilities.ts';
 import { EngineError } from '../core/errors.ts';
 import type { GenerateRequest } from '../core/request.ts';
-import type { WorkerApi, WorkerEvent, WorkerResult } from '../worker/engine.worker.ts';
-import type { WebExecutionProvider } from '../worker/ortWebRuntime.ts';
-import type { Engine, EngineEvent, EngineResult } from './engine.ts';
+import type { DevicePlan, ModelState, WorkerApi, WorkerEvent, WorkerResult } from '../worker/engine.worker.ts';
+import type { EngineEvent, EngineResult } from './engine.ts';
 
 /**
- * Runs generations in this browser, in a Web Worker. A worker that dies (out of memory, crash) fails
- * the pending call with a code instead of hanging, and is replaced on the next call.
+ * Runs generations in this browser, in a Web Worker, and manages the models kept here. A worker that dies
+ * (out of memory, crash) fails the pending call with a code instead of hanging, and is replaced on the next call.
  */
-export class LocalEngine implements Engine {
+export class LocalEngine {
   private worker: Worker | undefined;
   private api: Comlink.Remote<WorkerApi> | undefined;
   private died: Promise<never> | undefined;
-
-  constructor(private executionProvider: WebExecutionProvider = 'webgpu') {}
-
-  /** Chooses the provider for the next generations ('webgpu', or 'wasm' without an adapter). */
-  use(executionProvider: WebExecutionProvider): this {
-    this.executionProvider = executionProvider;
-    return this;
-  }
 
   private connect(): { api: Comlink.Remote<WorkerApi>; died: Promise<never> } {
     if (!this.worker || !this.api || !this.died) {
@@ -52,14 +43,34 @@ export class LocalEngine implements Engine {
     return Promise.race([api.probe(), died]);
   }
 
-  /** Downloads and loads `modelId` ahead of the first generation. */
-  prepare(modelId: string, onEvent: (event: WorkerEvent) => void): Promise<void> {
-    return this.call((api) => api.prepare(modelId, this.executionProvider, Comlink.proxy(onEvent)));
+  /** The model's manifest and what this device has of it. */
+  modelState(modelId: string): Promise<ModelState> {
+    return this.call((api) => api.modelState(modelId));
   }
 
-  async generate(request: GenerateRequest, onEvent: (event: EngineEvent) => void): Promise<EngineResult> {
-    const out = await this.call((api) => api.generate(request, this.executionProvider, Comlink.proxy(onEvent)));
-    return { ...out, route: 'device' };
+  /** Downloads a variant into this device's storage (resuming what an earlier visit left). */
+  download(modelId: string, variant: string, onEvent: (event: WorkerEvent) => void): Promise<void> {
+    return this.call((api) => api.download(modelId, variant, Comlink.proxy(onEvent)));
+  }
+
+  /** Re-checks a stored variant chunk by chunk; returns how many chunks were fetched again. */
+  verify(modelId: string, variant: string): Promise<{ repaired: number }> {
+    return this.call((api) => api.verify(modelId, variant));
+  }
+
+  /** Remembers that a variant failed to load on this device. */
+  recordFailure(modelId: string, variant: string, reason: string): Promise<void> {
+    return this.call((api) => api.recordFailure(modelId, variant, reason));
+  }
+
+  async generate(request: GenerateRequest, plan: DevicePlan, onEvent: (event: EngineEvent) => void): Promise<EngineResult> {
+    const out = await this.call((api) => api.generate(request, plan, Comlink.proxy(onEvent)));
+    return { ...out, route: 'device', variant: plan.variant };
+  }
+
+  /** Frees the storage `modelId` takes here (files another model uses stay). */
+  remove(modelId: string): Promise<void> {
+    return this.call((api) => api.remove(modelId));
   }
 
   terminate(): void {

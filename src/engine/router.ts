@@ -1,13 +1,30 @@
-import { describeError, RETRY_ON_SERVER } from '../core/errors.ts';
 import type { RouteDecision } from '../core/capabilities.ts';
+import { DEVICE_CLASS_CODES, describeError, NEXT_VARIANT_CODES, type ErrorCode, type ErrorInfo } from '../core/errors.ts';
 import type { GenerateRequest } from '../core/request.ts';
 import type { Engine, EngineEvent, EngineResult } from './engine.ts';
 import type { LocalEngine } from './localEngine.ts';
 
+/** What a device failure means, in plain words. */
+const PLAIN: Partial<Record<ErrorCode, string>> = {
+  out_of_memory: 'it ran out of memory',
+  device_lost: 'its graphics device stopped responding',
+  unsupported_operator: 'its graphics runtime lacks an operation the model needs',
+  session_error: 'its runtime could not run the model',
+  storage: 'its storage could not be used',
+  storage_full: "its storage for this site is full",
+  model_download: 'the model could not be downloaded',
+};
+
+/** `it ran out of memory (out_of_memory: <detail>)`: plain words first, the code and detail for a support request. */
+export const plainReason = (info: ErrorInfo) => `${PLAIN[info.code] ?? info.message} (${info.code}: ${info.message})`;
+
 /**
- * Runs `request` where `decision` says. A local run that fails for a device reason (out of memory, lost
- * device, session error, download or storage failure) is retried on the server with the same request;
- * `onNotice` tells the user why. Invalid requests and cancellations are not retried.
+ * Runs `request` where `decision` says. When this device fails for a device reason, the user is told in plain
+ * words and, if the failure was loading this variant (out of memory, an unsupported operator, a runtime
+ * failure), the variant is remembered as failed here and the next one the device can run is tried; otherwise
+ * (or when none is left) the same request goes to the server. Invalid requests, cancellations and programming
+ * errors (`internal`) are reported, never re-run elsewhere.
+ * @param redecide the route once a variant failure is recorded (the page's capability check).
  */
 export async function generateRouted(options: {
   request: GenerateRequest;
@@ -16,16 +33,33 @@ export async function generateRouted(options: {
   remote: Engine;
   onEvent: (event: EngineEvent) => void;
   onNotice: (message: string) => void;
+  redecide: () => Promise<RouteDecision>;
   signal?: AbortSignal;
 }): Promise<EngineResult> {
-  const { request, decision, local, remote, onEvent, onNotice, signal } = options;
-  if (decision.target === 'server') return remote.generate(request, onEvent, signal);
-  try {
-    return await local.use(decision.executionProvider ?? 'webgpu').generate(request, onEvent);
-  } catch (error) {
-    const info = describeError(error);
-    if (!RETRY_ON_SERVER.includes(info.code)) throw error;
-    onNotice(`This device could not finish the image (${info.code}: ${info.message}). Generating the same request on the server instead.`);
+  const { request, local, remote, onEvent, onNotice, signal } = options;
+  let decision = options.decision;
+  for (const tried = new Set<string>(); ; ) {
+    if (decision.target === 'server') return remote.generate(request, onEvent, signal);
+    const variant = decision.variant!;
+    tried.add(variant);
+    let info: ErrorInfo;
+    try {
+      const plan = { variant, executionProvider: decision.executionProvider ?? 'webgpu', residency: decision.residency ?? 'resident', vaeCapBytes: decision.vaeCapBytes ?? Infinity } as const;
+      return await local.generate(request, plan, onEvent);
+    } catch (error) {
+      info = describeError(error);
+      if (!DEVICE_CLASS_CODES.includes(info.code)) throw error;
+    }
+    if (NEXT_VARIANT_CODES.includes(info.code)) {
+      await local.recordFailure(request.model!, variant, PLAIN[info.code] ?? info.code).catch(() => undefined);
+      const next = await options.redecide();
+      if (next.target === 'device' && next.variant && !tried.has(next.variant)) {
+        onNotice(`The ${variant} model could not run on this device: ${plainReason(info)}. Trying the ${next.variant} model instead.`);
+        decision = next;
+        continue;
+      }
+    }
+    onNotice(`This device could not finish the image: ${plainReason(info)}. Generating the same request on the server instead.`);
     return { ...(await remote.generate(request, onEvent, signal)), fallbackFrom: info };
   }
 }

@@ -1,38 +1,117 @@
 /**
- * The generation worker (Comlink): probes WebGPU, downloads model packages into IndexedDB, and runs
- * the shared SDXL pipeline core on onnxruntime-web. Results and errors cross back as plain data with an
- * error code (class names do not survive postMessage).
+ * The generation worker (Comlink): probes WebGPU, keeps model files in IndexedDB (verified, resumable,
+ * content-addressed) or in memory when nothing can be kept, and runs the shared SDXL pipeline core on
+ * onnxruntime-web. Results and errors cross back as plain data with an error code (class names do not survive
+ * postMessage).
  */
 import * as Comlink from 'comlink';
-import type { AdapterReport } from '../core/capabilities.ts';
+import type { AdapterReport, DeviceProvider, Residency } from '../core/capabilities.ts';
 import { describeError, EngineError, type ErrorInfo } from '../core/errors.ts';
+import { manifestVariant, type ManifestVariant, type ModelManifest } from '../core/loading/manifest.ts';
 import { LoadedSlot } from '../core/pipelines/loadedSlot.ts';
 import { generate, loadSdxlPipeline, type SdxlPipeline } from '../core/pipelines/sdxl/index.ts';
 import { parseGenerateRequest, type GenerateRequest } from '../core/request.ts';
 import type { GenerateOutput, ProgressEvent } from '../core/types.ts';
-import { ensureDownloaded, IndexedDbFileStore, loadManifest } from '../engine/modelCache.ts';
-import { createWebRuntime, type WebExecutionProvider } from './ortWebRuntime.ts';
+import { deviceRecord, dropLegacyKeys, storedFile } from '../engine/storage/blobStore.ts';
+import { downloadVariant, downloadVariantToMemory, loadManifest, recordFailure, removeModel, storageAvailable, storedBytesByVariant, verifyVariant } from '../engine/storage/modelFiles.ts';
+import { probeStorage } from '../engine/storage/probeStorage.ts';
+import { MemoryVariantFiles, StoredVariantFiles, type BlobFileStore } from '../engine/storage/variantStore.ts';
+import { createWebRuntime, loadOrt, type WebExecutionProvider } from './ortWebRuntime.ts';
 import { probeAdapter } from './probe.ts';
 
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
-/** Events the worker reports during `generate`. */
-export type WorkerEvent = ProgressEvent | { stage: 'download'; loaded: number; total: number };
+/** Events the worker reports: model download bytes (at most ten a second), then the pipeline's. */
+export type WorkerEvent = ProgressEvent | { stage: 'download'; loaded: number; total: number; variant: string };
 
+/** What the page needs to choose a route for a model on this device. */
+export interface ModelState {
+  manifest: ModelManifest;
+  /** False in a private window (or without IndexedDB): the model is downloaded into memory each visit. */
+  canCache: boolean;
+  storageAvailableBytes?: number;
+  storedBytes: Record<string, number>;
+  failed: Record<string, string>;
+  /** onnxruntime-web build in use: `jspi` reads weights from Blobs; `jsep` holds each file in memory while loading. */
+  build: 'jspi' | 'jsep';
+}
+
+/** How the page asks the worker to run a request. */
+export interface DevicePlan {
+  variant: string;
+  executionProvider: DeviceProvider;
+  residency: Residency;
+  /** Largest VAE activation, bytes: the VAE decodes in tiles under it. */
+  vaeCapBytes: number;
+}
+
+const MODELS_URL = '/models';
 const loaded = new LoadedSlot<SdxlPipeline>();
+const inMemory = new Map<string, MemoryVariantFiles>();
 let deviceLost: string | undefined;
 let adapter: Promise<AdapterReport> | undefined;
+let storageReady: Promise<boolean> | undefined;
 
-async function pipelineFor(modelId: string, ep: WebExecutionProvider, onEvent: (e: WorkerEvent) => void): Promise<SdxlPipeline> {
+/** Whether IndexedDB works here (once per worker); legacy keys are dropped on the way. */
+const canUseStorage = () => (storageReady ??= probeStorage().then(async (ok) => (ok ? (await dropLegacyKeys().catch(() => undefined), true) : false)));
+
+/** Whether this device can keep `variant` of `manifest`: storage works and the quota holds what is missing. */
+async function canCache(manifest: ModelManifest, variant?: ManifestVariant): Promise<boolean> {
+  if (!(await canUseStorage())) return false;
+  const available = await storageAvailable();
+  if (available === undefined) return true;
+  const stored = await storedBytesByVariant(manifest);
+  const needs = (v: ManifestVariant) => v.needs.downloadBytes - (stored[v.name] ?? 0);
+  return variant ? needs(variant) <= available : manifest.variants.some((v) => needs(v) <= available);
+}
+
+/** The variant's files, downloaded first into IndexedDB (or into memory when nothing can be kept). */
+async function variantStore(manifest: ModelManifest, variant: ManifestVariant, onEvent: (e: WorkerEvent) => void): Promise<BlobFileStore> {
+  const onProgress = (loaded: number, total: number) => onEvent({ stage: 'download', loaded, total, variant: variant.name });
+  if (await canCache(manifest, variant)) {
+    await downloadVariant(manifest, variant, { baseUrl: MODELS_URL, onProgress });
+    return new StoredVariantFiles(manifest, variant);
+  }
+  const key = `${manifest.id}|${manifest.version}|${variant.name}`;
+  let memory = inMemory.get(key);
+  if (!memory) inMemory.set(key, (memory = new MemoryVariantFiles(manifest, variant)));
+  await downloadVariantToMemory(manifest, variant, memory, { baseUrl: MODELS_URL, onProgress });
+  return memory;
+}
+
+/** Another variant of the package whose VAE decoder is float32 and stored here, to retry an fp16 VAE's NaN. */
+async function fp32VaeStore(manifest: ModelManifest, variant: ManifestVariant): Promise<BlobFileStore | undefined> {
+  if (variant.components.vae_decoder?.dtype !== 'float16') return undefined;
+  for (const other of manifest.variants) {
+    const vae = other.components.vae_decoder;
+    if (other === variant || vae?.dtype !== 'float32') continue;
+    const paths = [vae.model, ...vae.externalData];
+    const records = await Promise.all(paths.map((p) => storedFile(manifest.files.find((f) => f.path === p)!.sha256)));
+    if (records.every((r) => r?.complete)) return new StoredVariantFiles(manifest, other);
+  }
+  return undefined;
+}
+
+async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<SdxlPipeline> {
   if (deviceLost) {
     loaded.forget();
     deviceLost = undefined;
   }
-  return loaded.get(`${modelId}|${ep}`, async () => {
-    const manifest = await loadManifest(modelId);
-    await ensureDownloaded(manifest, (done, total) => onEvent({ stage: 'download', loaded: done, total }));
-    const runtime = createWebRuntime(ep, (message) => (deviceLost = message));
-    return loadSdxlPipeline({ store: new IndexedDbFileStore(manifest), runtime, onProgress: onEvent });
+  return loaded.get(`${modelId}|${plan.variant}|${plan.executionProvider}|${plan.residency}`, async () => {
+    const manifest = await loadManifest(modelId, MODELS_URL);
+    const variant = manifestVariant(manifest, plan.variant);
+    const store = await variantStore(manifest, variant, onEvent);
+    const runtime = await createWebRuntime(plan.executionProvider as WebExecutionProvider, (message) => (deviceLost = message));
+    const load = async () =>
+      loadSdxlPipeline({ store, runtime, residency: plan.residency, fp32VaeStore: await fp32VaeStore(manifest, variant), onProgress: onEvent, now: () => performance.now() });
+    try {
+      return await load();
+    } catch (error) {
+      // a stored file that does not parse may have been damaged at rest: re-check it chunk by chunk, then try once more
+      if (describeError(error).code !== 'model_package' || !(store instanceof StoredVariantFiles)) throw error;
+      if ((await verifyVariant(manifest, variant, MODELS_URL)) === 0) throw error;
+      return load();
+    }
   });
 }
 
@@ -53,24 +132,63 @@ const api = {
     return adapter;
   },
 
-  /** Downloads (if needed) and loads the model, without generating. */
-  prepare(modelId: string, ep: WebExecutionProvider, onEvent: (e: WorkerEvent) => void): Promise<WorkerResult<void>> {
+  /** The model's manifest (the server's when online) and what this device has of it. */
+  modelState(modelId: string): Promise<WorkerResult<ModelState>> {
     return settle(async () => {
-      await pipelineFor(modelId, ep, onEvent);
+      const manifest = await loadManifest(modelId, MODELS_URL);
+      const usable = await canUseStorage();
+      const [storedBytes, record, available, { build }] = await Promise.all([
+        usable ? storedBytesByVariant(manifest) : Promise.resolve({}),
+        usable ? deviceRecord(modelId) : Promise.resolve({ failed: {} }),
+        storageAvailable(),
+        loadOrt(),
+      ]);
+      return { manifest, canCache: await canCache(manifest), storageAvailableBytes: available, storedBytes, failed: record.failed, build };
     });
   },
 
+  /** Downloads (or finishes downloading) `variant` into IndexedDB without generating. */
+  download(modelId: string, variant: string, onEvent: (e: WorkerEvent) => void): Promise<WorkerResult<void>> {
+    return settle(async () => {
+      const manifest = await loadManifest(modelId, MODELS_URL);
+      if (!(await canUseStorage())) throw new EngineError('storage', 'this browser window cannot keep files (a private window?)');
+      await downloadVariant(manifest, manifestVariant(manifest, variant), { baseUrl: MODELS_URL, onProgress: (loaded, total) => onEvent({ stage: 'download', loaded, total, variant }) });
+    });
+  },
+
+  /** Re-checks the stored files of `variant` chunk by chunk; returns how many chunks were fetched again. */
+  verify(modelId: string, variant: string): Promise<WorkerResult<{ repaired: number }>> {
+    return settle(async () => {
+      const manifest = await loadManifest(modelId, MODELS_URL);
+      return { repaired: await verifyVariant(manifest, manifestVariant(manifest, variant), MODELS_URL) };
+    });
+  },
+
+  /** Remembers that `variant` failed to load here (with the reason), so the next choice skips it. */
+  recordFailure(modelId: string, variant: string, reason: string): Promise<WorkerResult<void>> {
+    return settle(() => recordFailure(modelId, variant, reason));
+  },
+
   /**
-   * Generates `request` on this device. The request is validated again here (the worker trusts no caller).
+   * Generates `request` on this device with `plan`. The request is validated again here (the worker trusts no caller).
    * @returns the PNG and metadata, or an error code and message.
    */
-  generate(request: GenerateRequest, ep: WebExecutionProvider, onEvent: (e: WorkerEvent) => void): Promise<WorkerResult<Omit<GenerateOutput, 'rgba'>>> {
+  generate(request: GenerateRequest, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<WorkerResult<Omit<GenerateOutput, 'rgba'>>> {
     return settle(async () => {
       const valid = parseGenerateRequest(request);
       if (!valid.model) throw new EngineError('invalid_request', 'model: required on this device', [{ field: 'model', message: 'required' }]);
-      const pipeline = await pipelineFor(valid.model, ep, onEvent);
-      const { rgba: _rgba, ...out } = await generate(pipeline, valid, { onProgress: onEvent, now: () => performance.now() });
+      const pipeline = await pipelineFor(valid.model, plan, onEvent);
+      const { rgba: _rgba, ...out } = await generate(pipeline, valid, { onProgress: onEvent, now: () => performance.now(), maxBufferBytes: plan.vaeCapBytes });
       return Comlink.transfer(out, [out.png.buffer as ArrayBuffer]);
+    });
+  },
+
+  /** Frees what `modelId` takes on this device (files another model uses stay). */
+  remove(modelId: string): Promise<WorkerResult<void>> {
+    return settle(async () => {
+      await loaded.release();
+      for (const key of inMemory.keys()) if (key.startsWith(`${modelId}|`)) inMemory.delete(key);
+      await removeModel(modelId);
     });
   },
 };

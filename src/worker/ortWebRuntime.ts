@@ -1,25 +1,46 @@
 /**
- * The browser's ONNX runtime: the only importer of onnxruntime-web. WebGPU execution provider when the
- * device has an adapter, WASM otherwise; the WASM binary is served by the app itself (and precached by
+ * The browser's ONNX runtime: the only importer of onnxruntime-web. Where the browser has JSPI
+ * (WebAssembly JavaScript Promise Integration: Chromium 137 and later), the JSPI build is used: it reads each
+ * initializer from a Blob while creating the session, so weight shards never sit in JavaScript memory.
+ * Elsewhere the default (JSEP) build gets each external-data file as bytes. WebGPU execution provider when
+ * the device has an adapter, WASM otherwise; the WASM binaries are served by the app itself (and precached by
  * the service worker), never fetched from a CDN.
  */
-import * as ort from 'onnxruntime-web';
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import type * as OrtModule from 'onnxruntime-web';
+import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import jspiWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
+import { EngineError, type ErrorCode } from '../core/errors.ts';
 import type { OnnxRuntime, OnnxSession, SessionSource, ValueInfo } from '../core/runtime.ts';
 import type { Tensor } from '../core/tensor.ts';
-
-ort.env.wasm.wasmPaths = { wasm: wasmUrl };
-ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-ort.env.webgpu.powerPreference = 'high-performance';
-ort.env.logLevel = 'error';
+import type { BlobFileStore } from '../engine/storage/variantStore.ts';
 
 export type WebExecutionProvider = 'webgpu' | 'wasm';
+type Ort = typeof OrtModule;
 
-function valueInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
+/** Whether this browser has JSPI (`WebAssembly.Suspending`), which onnxruntime-web's JSPI build needs. */
+export const hasJspi = () => typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function';
+
+let loaded: Promise<{ ort: Ort; build: 'jspi' | 'jsep' }> | undefined;
+
+/** onnxruntime-web, the JSPI build where the browser has JSPI (loaded once per worker). */
+export function loadOrt(): Promise<{ ort: Ort; build: 'jspi' | 'jsep' }> {
+  loaded ??= (async () => {
+    const jspi = hasJspi();
+    const ort = (jspi ? await import('onnxruntime-web/jspi') : await import('onnxruntime-web')) as Ort;
+    ort.env.wasm.wasmPaths = { wasm: jspi ? jspiWasmUrl : jsepWasmUrl };
+    ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    ort.env.webgpu.powerPreference = 'high-performance';
+    ort.env.logLevel = 'error';
+    return { ort, build: jspi ? 'jspi' : 'jsep' };
+  })();
+  return loaded;
+}
+
+function valueInfo(meta: readonly OrtModule.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
 
-function fromOrt(t: ort.Tensor): Tensor {
+function fromOrt(t: OrtModule.Tensor): Tensor {
   if (t.type === 'float32' || t.type === 'float16' || t.type === 'int32' || t.type === 'int64') {
     const data = t.type === 'float16' && !(t.data instanceof Uint16Array) ? new Uint16Array((t.data as { buffer: ArrayBuffer }).buffer) : t.data;
     return { type: t.type, data, dims: [...t.dims] } as Tensor;
@@ -27,41 +48,91 @@ function fromOrt(t: ort.Tensor): Tensor {
   throw new TypeError(`unexpected output type ${t.type}`);
 }
 
-/** Calls `onLost` once if the WebGPU device onnxruntime-web created is lost. */
-async function watchDevice(onLost: (message: string) => void): Promise<void> {
-  const device = await (ort.env.webgpu as { device?: Promise<GPUDevice> | GPUDevice }).device;
-  if (device && 'lost' in device) void device.lost.then((info) => onLost(`WebGPU device lost: ${info.reason} ${info.message}`));
+/**
+ * onnxruntime's status code (`OrtErrorCode` of its C API: 2 INVALID_ARGUMENT, 3 NO_SUCHFILE, 4 NO_MODEL,
+ * 7 INVALID_PROTOBUF, 9 NOT_IMPLEMENTED, 10 INVALID_GRAPH, ...). onnxruntime-web reports it only inside the
+ * error it throws, in the fixed form `ERROR_CODE: <n>, ERROR_MESSAGE: ...` (`checkLastError` in its wasm
+ * bindings); this reads that number, never the wording.
+ */
+export function onnxruntimeStatus(error: unknown): number | undefined {
+  const match = /\bERROR_CODE: (\d+),/.exec(String((error as Error)?.message ?? ''));
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The code of a failure inside onnxruntime-web, decided where it is caught: a WebGPU out-of-memory error
+ * (from an error scope) or an allocation failure of the wasm heap or of an ArrayBuffer (RangeError,
+ * WebAssembly.RuntimeError) is `out_of_memory`; a lost device `device_lost`; then onnxruntime's status: no
+ * kernel for an operator (NOT_IMPLEMENTED) is `unsupported_operator`, an unreadable model file
+ * (NO_SUCHFILE, NO_MODEL, INVALID_PROTOBUF, INVALID_GRAPH) is `model_package`, and any other failure of the
+ * runtime `session_error`.
+ */
+export function ortFailureCode(error: unknown, gpuError: GPUError | null, deviceLost: boolean): ErrorCode {
+  if (deviceLost) return 'device_lost';
+  if (gpuError && typeof GPUOutOfMemoryError !== 'undefined' && gpuError instanceof GPUOutOfMemoryError) return 'out_of_memory';
+  if (error instanceof RangeError || error instanceof WebAssembly.RuntimeError) return 'out_of_memory';
+  const status = onnxruntimeStatus(error);
+  if (status === 9) return 'unsupported_operator';
+  if (status === 3 || status === 4 || status === 7 || status === 10) return 'model_package';
+  return 'session_error';
 }
 
 /**
  * @param onDeviceLost called when the GPU device goes away (driver reset, memory pressure); sessions are
  *   unusable afterwards.
  */
-export function createWebRuntime(executionProvider: WebExecutionProvider, onDeviceLost: (message: string) => void): OnnxRuntime {
-  let watching = false;
+export async function createWebRuntime(executionProvider: WebExecutionProvider, onDeviceLost: (message: string) => void): Promise<OnnxRuntime & { build: 'jspi' | 'jsep' }> {
+  const { ort, build } = await loadOrt();
+  let lost = false;
+  /** onnxruntime's WebGPU device, known once the first session exists (it creates the device). */
+  let gpuDevice: GPUDevice | undefined;
+  const device = () => gpuDevice;
+
+  /** Runs an onnxruntime call inside a WebGPU out-of-memory error scope; a failure gets its code here. */
+  const guarded = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    const gpu = device();
+    gpu?.pushErrorScope('out-of-memory');
+    let result: T;
+    try {
+      result = await call();
+    } catch (error) {
+      const gpuError = (await gpu?.popErrorScope().catch(() => null)) ?? null;
+      throw new EngineError(ortFailureCode(error, gpuError, lost), `${what}: ${(error as Error)?.message ?? String(error)}`);
+    }
+    const gpuError = (await gpu?.popErrorScope().catch(() => null)) ?? null;
+    if (gpuError) throw new EngineError(ortFailureCode(undefined, gpuError, lost), `${what}: ${gpuError.message}`);
+    return result;
+  };
+
   return {
     executionProvider,
+    build,
     async createSession(source: SessionSource): Promise<OnnxSession> {
       const model = await source.store.readBytes(source.modelPath);
+      const blobs = build === 'jspi' && 'readBlob' in source.store;
       const externalData = await Promise.all(
-        source.externalData.map(async (path) => ({ path: path.slice(path.lastIndexOf('/') + 1), data: await source.store.readBytes(path) })),
+        source.externalData.map(async (path) => ({
+          path: path.slice(path.lastIndexOf('/') + 1),
+          data: blobs ? await (source.store as BlobFileStore).readBlob(path) : await source.store.readBytes(path),
+        })),
       );
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders: [executionProvider],
-        graphOptimizationLevel: 'all',
-        externalData,
-      });
-      if (executionProvider === 'webgpu' && !watching) {
-        watching = true;
-        void watchDevice(onDeviceLost);
+      const session = await guarded(`creating the ${source.component} session`, () =>
+        ort.InferenceSession.create(model, { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3, externalData }),
+      );
+      if (executionProvider === 'webgpu' && !gpuDevice) {
+        gpuDevice = await Promise.resolve(ort.env.webgpu.device).catch(() => undefined);
+        void gpuDevice?.lost.then((info) => {
+          lost = true;
+          onDeviceLost(`WebGPU device lost: ${info.reason} ${info.message}`);
+        });
       }
       return {
         inputs: valueInfo(session.inputMetadata),
         outputs: valueInfo(session.outputMetadata),
         async run(feeds, outputNames) {
           const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, [...v.dims])]));
-          const result = outputNames ? await session.run(ortFeeds, [...outputNames]) : await session.run(ortFeeds);
-          return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, fromOrt(v as ort.Tensor)]));
+          const result = await guarded(`running ${source.component}`, () => (outputNames ? session.run(ortFeeds, [...outputNames]) : session.run(ortFeeds)));
+          return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, fromOrt(v as OrtModule.Tensor)]));
         },
         release: () => session.release(),
       };

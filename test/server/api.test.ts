@@ -143,7 +143,18 @@ describe('generation API over HTTP on loopback', () => {
     expect(response.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     const manifest = (await response.json()) as ModelManifest;
     expect(manifest).toMatchObject({ id: FIXTURE_ID, pipeline: 'StableDiffusionXLPipeline', nativeSide: 64, vaeScaleFactor: 8 });
-    expect(manifest.dtypes).toEqual({ text_encoder: 'float32', text_encoder_2: 'float32', unet: 'float32', vae_decoder: 'float32', vae_encoder: 'float32' });
+    expect(manifest).toMatchObject({ schema: 2, realSize: false });
+    expect(manifest.variants.map((v) => v.name)).toEqual(['fp32']);
+    const [exported] = manifest.variants;
+    expect(Object.fromEntries(Object.entries(exported!.components).map(([c, x]) => [c, x.dtype]))).toEqual({
+      text_encoder: 'float32',
+      text_encoder_2: 'float32',
+      unet: 'float32',
+      vae_decoder: 'float32',
+      vae_encoder: 'float32',
+    });
+    expect(exported!.components.unet).toMatchObject({ model: 'unet/model.onnx', externalData: ['unet/model.onnx_data'] });
+    expect(exported!.needs.shaderF16).toBe(false);
     const paths = manifest.files.map((f) => f.path);
     expect(paths).toContain('unet/model.onnx_data');
     expect(paths.some((p) => p.startsWith('.'))).toBe(false);
@@ -154,5 +165,23 @@ describe('generation API over HTTP on loopback', () => {
     expect((await fetch(`${server.url}/models/${FIXTURE_ID}/.generator-sha256`)).status).toBe(404);
     const models = await (await fetch(`${server.url}/api/models`)).json();
     expect(models.default_model).toBe(FIXTURE_ID);
+  });
+
+  it('serves package files by content hash, immutable, with Range requests for resumed and repaired downloads', async () => {
+    const manifest = (await (await fetch(`${server.url}/models/${FIXTURE_ID}/manifest.json`)).json()) as ModelManifest;
+    const file = manifest.files.find((f) => f.path === 'unet/model.onnx_data')!;
+    const whole = await fetch(`${server.url}/models/files/${file.sha256}`);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('cache-control')).toMatch(/immutable/);
+    const bytes = new Uint8Array(await whole.arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+    // every chunk hash in the manifest is the hash of that slice
+    const chunks = Array.from({ length: Math.ceil(file.size / manifest.chunkBytes) }, (_, i) => createHash('sha256').update(bytes.subarray(i * manifest.chunkBytes, (i + 1) * manifest.chunkBytes)).digest('hex'));
+    expect(file.chunks).toEqual(chunks);
+    const part = await fetch(`${server.url}/models/files/${file.sha256}`, { headers: { range: 'bytes=1000-1999' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(Buffer.from(bytes.subarray(1000, 2000)))).toBe(true);
+    expect((await fetch(`${server.url}/models/files/${'0'.repeat(64)}`)).status).toBe(404);
+    expect((await fetch(`${server.url}/models/files/not-a-hash`)).status).toBe(404);
   });
 });

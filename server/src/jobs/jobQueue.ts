@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeError, type ErrorInfo } from '../../../src/core/errors.ts';
+import { describeError, EngineError, type ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { ProgressEvent, StageTimings } from '../../../src/core/types.ts';
 
@@ -64,9 +64,9 @@ export class JobQueue {
 
   constructor(private readonly runner: JobRunner, private readonly options: { retentionMs: number; maxQueued: number }) {}
 
-  /** @throws RangeError when `maxQueued` jobs are already waiting. */
+  /** @throws EngineError `queue_full` when `maxQueued` jobs are already waiting. */
   submit(request: GenerateRequest, referenceImage?: ReferenceImageInfo): JobView {
-    if (this.pending.length >= this.options.maxQueued) throw new RangeError(`the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
+    if (this.pending.length >= this.options.maxQueued) throw new EngineError('queue_full', `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
     this.prune();
     const { image: _image, ...shown } = request;
     const job: Job = {

@@ -1,10 +1,14 @@
 /**
- * Reads what the manifest needs from an ONNX model file without loading its weights: the element type
- * of each graph input and the size of the largest initializer. Walks the protobuf wire format
- * (onnx/onnx `onnx.proto`: ModelProto.graph = 7; GraphProto.initializer = 5, input = 11;
- * TensorProto.dims = 1, data_type = 2, external_data = 13; ValueInfoProto.type = 2; TypeProto.tensor_type = 1;
- * TypeProto.Tensor.elem_type = 1) with positional reads, skipping weight bytes, so a multi-gigabyte
- * model with inline weights costs a few thousand small reads.
+ * Reads what the manifest needs from an ONNX model file without loading its weights: the element types of
+ * the graph's inputs and outputs, the external-data files its initializers live in, the size of the largest
+ * initializer, and the bytes a session holds once onnxruntime has folded the Casts of initializers (fp16
+ * weights cast to fp32 on load hold 4 bytes per element). Walks the protobuf wire format (onnx/onnx
+ * `onnx.proto`: ModelProto.graph = 7; GraphProto.node = 1, initializer = 5, input = 11, output = 12;
+ * NodeProto.input = 1, op_type = 4, attribute = 5; AttributeProto.name = 1, i = 3; TensorProto.dims = 1,
+ * data_type = 2, name = 8, external_data = 13; StringStringEntryProto.key = 1, value = 2;
+ * ValueInfoProto.name = 1, type = 2; TypeProto.tensor_type = 1; TypeProto.Tensor.elem_type = 1) with
+ * positional reads, skipping weight bytes, so a multi-gigabyte model with inline weights costs a few thousand
+ * small reads.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
@@ -23,8 +27,15 @@ const ELEMENT_TYPES: Record<number, { name: string; bytes: number }> = {
 export interface OnnxScan {
   /** Graph inputs (not initializers) with their element type names. */
   inputs: { name: string; type: string }[];
-  /** Bytes of the largest initializer. */
+  outputs: { name: string; type: string }[];
+  /** Bytes of the largest initializer once loaded (after Cast folding): the largest weight buffer. */
   largestInitializerBytes: number;
+  /** Bytes of all initializers as stored. */
+  initializerBytes: number;
+  /** Bytes of the initializers once every `Cast` of an initializer is folded (what a session holds). */
+  residentBytes: number;
+  /** External-data files, package-relative to the model's folder, in order of first use. */
+  externalData: string[];
 }
 
 class WindowReader {
@@ -85,19 +96,36 @@ class WindowReader {
   }
 }
 
-async function tensorBytes(r: WindowReader, from: number, to: number): Promise<number> {
-  let elements = 1;
-  let type = 1;
+interface Initializer {
+  name: string;
+  elements: number;
+  type: number;
+  location?: string;
+}
+
+async function initializer(r: WindowReader, from: number, to: number): Promise<Initializer> {
+  const out: Initializer = { name: '', elements: 1, type: 1 };
   for await (const f of r.fields(from, to)) {
-    if (f.field === 1 && f.wire === 0) elements *= f.value;
-    else if (f.field === 1 && f.wire === 2) for (let p = f.from; p < f.to; ) {
-      const [d, next] = await r.varint(p);
-      elements *= d;
-      p = next;
+    if (f.field === 1 && f.wire === 0) out.elements *= f.value;
+    else if (f.field === 1 && f.wire === 2) {
+      for (let p = f.from; p < f.to; ) {
+        const [d, next] = await r.varint(p);
+        out.elements *= d;
+        p = next;
+      }
+    } else if (f.field === 2) out.type = f.value;
+    else if (f.field === 8 && f.wire === 2) out.name = await r.text(f.from, f.to);
+    else if (f.field === 13 && f.wire === 2) {
+      let key = '';
+      let value = '';
+      for await (const e of r.fields(f.from, f.to)) {
+        if (e.field === 1) key = await r.text(e.from, e.to);
+        if (e.field === 2) value = await r.text(e.from, e.to);
+      }
+      if (key === 'location') out.location = value;
     }
-    else if (f.field === 2) type = f.value;
   }
-  return elements * (ELEMENT_TYPES[type]?.bytes ?? 4);
+  return out;
 }
 
 async function valueInfo(r: WindowReader, from: number, to: number): Promise<{ name: string; type: string }> {
@@ -115,6 +143,27 @@ async function valueInfo(r: WindowReader, from: number, to: number): Promise<{ n
   return { name, type };
 }
 
+/** A `Cast` node's input name and target type; undefined for other nodes. */
+async function castNode(r: WindowReader, from: number, to: number): Promise<{ input: string; to: number } | undefined> {
+  let op = '';
+  let input = '';
+  let target = 0;
+  for await (const f of r.fields(from, to)) {
+    if (f.field === 4 && f.wire === 2) op = await r.text(f.from, f.to);
+    else if (f.field === 1 && f.wire === 2 && !input) input = await r.text(f.from, f.to);
+    else if (f.field === 5 && f.wire === 2) {
+      let name = '';
+      let value = 0;
+      for await (const a of r.fields(f.from, f.to)) {
+        if (a.field === 1 && a.wire === 2) name = await r.text(a.from, a.to);
+        if (a.field === 3 && a.wire === 0) value = a.value;
+      }
+      if (name === 'to') target = value;
+    }
+  }
+  return op === 'Cast' ? { input, to: target } : undefined;
+}
+
 /** @throws RangeError for a file that is not a well-formed ONNX protobuf. */
 export async function scanOnnx(path: string): Promise<OnnxScan> {
   const file = await open(path, 'r');
@@ -122,20 +171,39 @@ export async function scanOnnx(path: string): Promise<OnnxScan> {
     const { size } = await file.stat();
     const r = new WindowReader(file, size);
     const inputs: { name: string; type: string }[] = [];
-    const initializerNames = new Set<string>();
-    let largestInitializerBytes = 0;
+    const outputs: { name: string; type: string }[] = [];
+    const initializers = new Map<string, Initializer>();
+    const casts: { input: string; to: number }[] = [];
     for await (const top of r.fields(0, size)) {
       if (top.field !== 7 || top.wire !== 2) continue;
       for await (const g of r.fields(top.from, top.to)) {
         if (g.field === 5 && g.wire === 2) {
-          largestInitializerBytes = Math.max(largestInitializerBytes, await tensorBytes(r, g.from, g.to));
-          for await (const t of r.fields(g.from, g.to)) if (t.field === 8 && t.wire === 2) initializerNames.add(await r.text(t.from, t.to));
-        } else if (g.field === 11 && g.wire === 2) {
-          inputs.push(await valueInfo(r, g.from, g.to));
-        }
+          const init = await initializer(r, g.from, g.to);
+          initializers.set(init.name, init);
+        } else if (g.field === 1 && g.wire === 2) {
+          const cast = await castNode(r, g.from, g.to);
+          if (cast) casts.push(cast);
+        } else if (g.field === 11 && g.wire === 2) inputs.push(await valueInfo(r, g.from, g.to));
+        else if (g.field === 12 && g.wire === 2) outputs.push(await valueInfo(r, g.from, g.to));
       }
     }
-    return { inputs: inputs.filter((i) => !initializerNames.has(i.name)), largestInitializerBytes };
+    const bytesOf = (i: Initializer, type = i.type) => i.elements * (ELEMENT_TYPES[type]?.bytes ?? 4);
+    let initializerBytes = 0;
+    let largestInitializerBytes = 0;
+    const externalData: string[] = [];
+    for (const init of initializers.values()) {
+      initializerBytes += bytesOf(init);
+      largestInitializerBytes = Math.max(largestInitializerBytes, bytesOf(init));
+      if (init.location && !externalData.includes(init.location)) externalData.push(init.location);
+    }
+    let residentBytes = initializerBytes;
+    for (const cast of casts) {
+      const init = initializers.get(cast.input);
+      if (!init) continue;
+      residentBytes += bytesOf(init, cast.to) - bytesOf(init);
+      largestInitializerBytes = Math.max(largestInitializerBytes, bytesOf(init, cast.to));
+    }
+    return { inputs: inputs.filter((i) => !initializers.has(i.name)), outputs, largestInitializerBytes, initializerBytes, residentBytes, externalData };
   } finally {
     await file.close();
   }

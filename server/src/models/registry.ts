@@ -5,33 +5,44 @@ import { LoadedSlot } from '../../../src/core/pipelines/loadedSlot.ts';
 import { loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
 import type { OnnxRuntime } from '../../../src/core/runtime.ts';
 import { DirectoryStore } from './directoryStore.ts';
-import { buildManifest } from './manifest.ts';
+import { buildManifest, type ManifestOptions } from './manifest.ts';
 
 /** The requested model id is not in the models directory. */
 export class UnknownModelError extends Error {
   override readonly name = 'UnknownModelError';
+  readonly code = 'unknown_model';
   constructor(readonly id: string, known: readonly string[]) {
     super(`model "${id}" is not installed on this server (installed: ${known.join(', ') || 'none'})`);
   }
 }
 
+export interface RegistryOptions {
+  /** Chunk size of the manifests' per-chunk hashes, bytes. */
+  chunkBytes: number;
+  variantOrder?: readonly string[];
+  /** Ids of packages to mark full-size whatever their size. */
+  realSizeModels?: readonly string[];
+}
+
 /**
  * The model packages in the server's models directory (one folder per id holding `model_index.json`),
- * their manifests (built once per process), and loaded pipelines, kept one at a time: SDXL checkpoints
- * are several gigabytes each, so switching models releases the previous one.
+ * their manifests (built once per process from the persisted hash cache), the package files by content hash
+ * (two packages that share a file serve it under one address), and loaded pipelines, kept one at a time:
+ * SDXL checkpoints are several gigabytes each, so switching models releases the previous one.
  */
 export class ModelRegistry {
   private manifests = new Map<string, Promise<ModelManifest>>();
+  private readonly bySha = new Map<string, string>();
   private readonly loaded = new LoadedSlot<SdxlPipeline>();
 
-  constructor(readonly modelsDir: string, readonly runtime: OnnxRuntime, readonly defaultModel: string) {}
+  constructor(readonly modelsDir: string, readonly runtime: OnnxRuntime, readonly defaultModel: string, readonly options: RegistryOptions) {}
 
   /** Ids of installed packages, sorted. */
   async ids(): Promise<string[]> {
     const entries = await readdir(this.modelsDir, { withFileTypes: true }).catch(() => []);
     const ids: string[] = [];
     for (const e of entries) {
-      if (e.isDirectory() && (await stat(join(this.modelsDir, e.name, 'model_index.json')).catch(() => null))) ids.push(e.name);
+      if (e.isDirectory() && !e.name.startsWith('.') && (await stat(join(this.modelsDir, e.name, 'model_index.json')).catch(() => null))) ids.push(e.name);
     }
     return ids.sort();
   }
@@ -49,7 +60,15 @@ export class ModelRegistry {
     const resolved = await this.resolve(id);
     let manifest = this.manifests.get(resolved);
     if (!manifest) {
-      manifest = buildManifest(resolved, join(this.modelsDir, resolved));
+      const options: ManifestOptions = {
+        chunkBytes: this.options.chunkBytes,
+        variantOrder: this.options.variantOrder,
+        ...(this.options.realSizeModels?.includes(resolved) ? { realSize: true } : {}),
+      };
+      manifest = buildManifest(resolved, join(this.modelsDir, resolved), options).then((built) => {
+        for (const f of built.files) this.bySha.set(f.sha256, join(resolved, f.path));
+        return built;
+      });
       manifest.catch(() => this.manifests.delete(resolved));
       this.manifests.set(resolved, manifest);
     }
@@ -57,14 +76,23 @@ export class ModelRegistry {
   }
 
   /**
-   * Starts building every installed package's manifest in the background (hashing a real SDXL package
-   * takes seconds), so the first browser visit does not wait for it. Failures surface on request.
+   * The models-directory-relative path of a file with this content, from the manifests built so far (all of
+   * them are built first when the hash is unknown); undefined when no package has it.
+   */
+  async pathForSha(sha256: string): Promise<string | undefined> {
+    if (!this.bySha.has(sha256)) await this.warmUp();
+    return this.bySha.get(sha256);
+  }
+
+  /**
+   * Builds every installed package's manifest (hashing only files that changed since the last start), so the
+   * first browser visit does not wait for it. Failures surface on request.
    */
   async warmUp(): Promise<void> {
     await Promise.all((await this.ids()).map((id) => this.manifest(id).catch(() => undefined)));
   }
 
-  /** The loaded pipeline for `id`, loading it (and releasing another) when needed. */
+  /** The loaded pipeline for `id` (the export itself: the server runs full checkpoints), loading it when needed. */
   async pipeline(id: string): Promise<SdxlPipeline> {
     const resolved = await this.resolve(id);
     return this.loaded.get(resolved, () => loadSdxlPipeline({ store: new DirectoryStore(join(this.modelsDir, resolved)), runtime: this.runtime }));

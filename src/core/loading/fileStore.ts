@@ -19,6 +19,7 @@ export interface FileStore {
 /** A file the pipeline needs is not in the package (or not downloaded yet). */
 export class ModelFileMissingError extends Error {
   override readonly name = 'ModelFileMissingError';
+  readonly code = 'model_package';
   constructor(readonly path: string, detail = '') {
     super(`model file missing: ${path}${detail ? ` (${detail})` : ''}`);
   }

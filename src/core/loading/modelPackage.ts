@@ -76,14 +76,23 @@ export interface SdxlPackage {
 /** The package is not an SDXL package this core can run; names the file and what is wrong. */
 export class ModelPackageError extends Error {
   override readonly name = 'ModelPackageError';
+  readonly code = 'model_package';
 }
 
-/** Reads the external-data file list of a component: `model.onnx_data` when present. */
+/**
+ * Reads the external-data file list of a component: `model.onnx_data` (an optimum export), then the shards
+ * `model.onnx_data_1`, `model.onnx_data_2`, ... of a converted variant, while they exist.
+ */
 async function componentFiles(store: FileStore, component: string): Promise<ComponentFiles> {
   const modelPath = `${component}/model.onnx`;
   if (!(await store.exists(modelPath))) throw new ModelFileMissingError(modelPath);
-  const dataPath = `${component}/model.onnx_data`;
-  return { modelPath, externalData: (await store.exists(dataPath)) ? [dataPath] : [] };
+  const externalData: string[] = [];
+  for (let i = 0; ; i++) {
+    const path = `${component}/model.onnx_data${i ? `_${i}` : ''}`;
+    if (!(await store.exists(path))) break;
+    externalData.push(path);
+  }
+  return { modelPath, externalData };
 }
 
 /** The VAE config: optimum writes one beside each VAE part; a diffusers `vae/` folder also works. */

@@ -25,6 +25,7 @@ export interface SchedulerConfig {
 /** Thrown for a scheduler config the core cannot honour; names the key and the accepted values. */
 export class SchedulerConfigError extends Error {
   override readonly name = 'SchedulerConfigError';
+  readonly code = 'model_package';
   constructor(readonly key: string, message: string) {
     super(`scheduler_config.json ${key}: ${message}`);
   }

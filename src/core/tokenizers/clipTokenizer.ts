@@ -56,6 +56,7 @@ export interface ClipTokenizerOptions {
 /** Thrown when tokenizer files are malformed; names the file. */
 export class TokenizerFileError extends Error {
   override readonly name = 'TokenizerFileError';
+  readonly code = 'model_package';
 }
 
 /**

@@ -15,6 +15,8 @@ export interface HistoryEntry {
   height: number;
   route: EngineResult['route'];
   executionProvider: string;
+  /** The model variant this device ran; absent for the server. */
+  variant?: string;
   totalMs: number;
   /** Why the device run failed, when the server made this image instead. */
   fallbackReason?: string;
@@ -41,6 +43,7 @@ export function historyEntry(request: GenerateRequest, result: EngineResult): Hi
     height: result.height,
     route: result.route,
     executionProvider: result.executionProvider,
+    ...(result.variant ? { variant: result.variant } : {}),
     totalMs: result.timings.totalMs,
     ...(result.fallbackFrom ? { fallbackReason: `${result.fallbackFrom.code}: ${result.fallbackFrom.message}` } : {}),
   };

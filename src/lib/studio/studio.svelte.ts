@@ -1,5 +1,5 @@
 import { getContext, setContext } from 'svelte';
-import { decideRoute, type AdapterReport, type RouteDecision } from '../../core/capabilities.ts';
+import { decideRoute, type AdapterReport, type DeviceState, type RouteDecision } from '../../core/capabilities.ts';
 import { describeError } from '../../core/errors.ts';
 import type { ModelManifest } from '../../core/loading/manifest.ts';
 import { DEFAULTS, sizeForAspectRatio, type AdCase } from '../../core/product/index.ts';
@@ -7,9 +7,9 @@ import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
 import type { EngineEvent } from '../../engine/engine.ts';
 import { LocalEngine } from '../../engine/localEngine.ts';
-import { deleteModel, downloadState, loadManifest } from '../../engine/modelCache.ts';
 import { RemoteEngine } from '../../engine/remoteEngine.ts';
-import { generateRouted } from '../../engine/router.ts';
+import { generateRouted, plainReason } from '../../engine/router.ts';
+import type { ModelState } from '../../worker/engine.worker.ts';
 import { deleteHistory, historyEntry, listHistory, saveHistory, type HistoryEntry } from '../history/historyStore.ts';
 import { loadDraft, saveDraft, type Draft } from './draft.ts';
 import { loadPhoto, photoDataUrl, preparePhoto, savePhoto, type ReferencePhoto } from './referencePhoto.ts';
@@ -28,17 +28,36 @@ export interface Progress {
 }
 
 const MB = 1e6;
+const GiB = 1024 ** 3;
+
+/** A download running while the page is used (the server makes images meanwhile). */
+export interface BackgroundDownload {
+  variant: string;
+  loaded: number;
+  total: number;
+}
+
+/**
+ * Memory one generation may use on this device, bytes: half the device's memory where the browser says
+ * (`navigator.deviceMemory`, in GiB, capped at 8 by browsers), 4 GiB otherwise.
+ */
+function memoryBudget(): number {
+  const gib = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return gib ? (gib * GiB) / 2 : 4 * GiB;
+}
 
 /**
  * The app's state and actions: the form (saved as a draft on every change), the device report and
- * routing decision, the selected model, progress, the current image and the history.
+ * routing decision, the selected model and what this device has of it, background downloads, progress, the
+ * current image and the history.
  */
 export class Studio {
   draft = $state<Draft>(loadDraft());
   adapter = $state<AdapterReport | undefined>();
-  manifest = $state<ModelManifest | undefined>();
+  /** The selected model's manifest and what this device holds of it. */
+  modelState = $state<ModelState | undefined>();
   modelIds = $state<string[]>([]);
-  stored = $state<{ storedBytes: number; totalBytes: number; complete: boolean } | undefined>();
+  background = $state<BackgroundDownload | undefined>();
   progress = $state<Progress | undefined>();
   busy = $state(false);
   issues = $state<RequestIssue[]>([]);
@@ -49,22 +68,48 @@ export class Studio {
   /** Reference photo for image-to-image (kept in IndexedDB). */
   photo = $state<ReferencePhoto | undefined>();
 
+  manifest = $derived<ModelManifest | undefined>(this.modelState?.manifest);
   /** The image size for the chosen aspect ratio on the selected model. */
   size = $derived(sizeForAspectRatio(this.draft.aspect_ratio, this.manifest?.nativeSide ?? 1024, this.manifest?.vaeScaleFactor ?? 8));
-  decision = $derived<RouteDecision | undefined>(
-    this.adapter ? decideRoute(this.draft.preference, this.adapter, this.manifest, this.size.width, this.size.height) : undefined,
+  device = $derived<DeviceState | undefined>(
+    this.adapter
+      ? {
+          adapter: this.adapter,
+          canCache: this.modelState?.canCache ?? true,
+          storageAvailableBytes: this.modelState?.storageAvailableBytes,
+          storedBytes: this.modelState?.storedBytes ?? {},
+          failed: this.modelState?.failed ?? {},
+          memoryBudgetBytes: memoryBudget(),
+        }
+      : undefined,
   );
+  decision = $derived<RouteDecision | undefined>(this.device ? decideRoute(this.draft.preference, this.device, this.manifest, this.size.width, this.size.height) : undefined);
+  /** Bytes of the chosen variant already stored, and its total. */
+  stored = $derived.by(() => {
+    const manifest = this.manifest;
+    const variant = manifest?.variants.find((v) => v.name === this.decision?.variant) ?? manifest?.variants[0];
+    if (!manifest || !variant) return undefined;
+    const total = variant.needs.downloadBytes;
+    const storedBytes = Math.min(total, this.modelState?.storedBytes[variant.name] ?? 0);
+    return { variant: variant.name, storedBytes, totalBytes: total, complete: storedBytes >= total };
+  });
 
   readonly local = new LocalEngine();
   readonly remote = new RemoteEngine();
+  private backgroundFailed = new Set<string>();
 
   constructor() {
     $effect.root(() => {
       $effect(() => saveDraft($state.snapshot(this.draft)));
+      // a full-size model downloads in the background while the server makes the images
+      $effect(() => {
+        const d = this.decision;
+        if (d?.download === 'background' && d.variant && !this.background) void this.downloadInBackground(d.variant);
+      });
     });
   }
 
-  /** Loads history, probes the GPU, finds the model list and the selected model's manifest. */
+  /** Loads history, probes the GPU, finds the model list and the selected model's state. */
   async init(): Promise<void> {
     void loadPhoto().then((p) => (this.photo = p));
     void listHistory().then((h) => (this.history = h)).catch((e) => this.notify('warn', `History could not be read: ${describeError(e).message}`));
@@ -82,19 +127,48 @@ export class Studio {
     await this.refreshModel();
   }
 
+  /** Reads the selected model's manifest (the server's when online) and what this device has of it. */
   async refreshModel(): Promise<void> {
     try {
-      this.manifest = await loadManifest(this.draft.modelId);
-      this.stored = await downloadState(this.manifest);
+      this.modelState = await this.local.modelState(this.draft.modelId);
     } catch (error) {
-      this.manifest = undefined;
-      this.stored = undefined;
+      this.modelState = undefined;
       this.notify('warn', `Model "${this.draft.modelId}" details are unavailable: ${describeError(error).message}`);
     }
   }
 
   notify(kind: Notice['kind'], text: string): void {
     this.notices = [...this.notices, { kind, text }];
+  }
+
+  /** Asks the browser to keep this site's storage (a multi-gigabyte model should not be evicted). */
+  private async persistStorage(): Promise<void> {
+    await navigator.storage?.persist?.().catch(() => false);
+  }
+
+  /**
+   * Downloads `variant` of the selected model while the page is used; the route switches to this device by
+   * itself once the download is verified. An interrupted download resumes on the next visit.
+   */
+  async downloadInBackground(variant: string): Promise<void> {
+    const modelId = this.draft.modelId;
+    const key = `${modelId}|${variant}`;
+    if (this.backgroundFailed.has(key)) return;
+    this.background = { variant, loaded: this.stored?.storedBytes ?? 0, total: this.stored?.totalBytes ?? 0 };
+    try {
+      await this.persistStorage();
+      await this.local.download(modelId, variant, (e) => {
+        if (e.stage === 'download') this.background = { variant, loaded: e.loaded, total: e.total };
+      });
+      await this.refreshModel();
+      this.notify('info', `The ${variant} model is on this device now; images are made here from now on.`);
+    } catch (error) {
+      this.backgroundFailed.add(key);
+      this.notify('warn', `The ${variant} model could not be downloaded to this device: ${plainReason(describeError(error))}. Images are made on the server.`);
+      await this.refreshModel();
+    } finally {
+      this.background = undefined;
+    }
   }
 
   /** Fills the form from one of the product's real cases (prompt in the chosen language). */
@@ -156,7 +230,7 @@ export class Studio {
     switch (event.stage) {
       case 'download':
         this.progress = {
-          label: `Downloading the model: ${(event.loaded / MB).toFixed(1)} of ${(event.total / MB).toFixed(1)} MB (${Math.floor((100 * event.loaded) / Math.max(event.total, 1))}%)`,
+          label: `Downloading the ${event.variant} model: ${(event.loaded / MB).toFixed(1)} of ${(event.total / MB).toFixed(1)} MB (${Math.floor((100 * event.loaded) / Math.max(event.total, 1))}%)`,
           value: event.loaded,
           max: event.total,
         };
@@ -182,7 +256,7 @@ export class Studio {
     }
   }
 
-  /** Validates the form, runs it where the routing decision says (falling back to the server), saves the image. */
+  /** Validates the form, runs it where the routing decision says (falling back as it goes), saves the image. */
   async generate(): Promise<void> {
     if (this.busy) return;
     this.issues = [];
@@ -197,8 +271,13 @@ export class Studio {
       return;
     }
     const decision = this.decision ?? { target: 'server' as const, reason: 'Device check not finished' };
+    if (decision.target === 'server' && decision.variant) this.notify('info', decision.reason);
+    if (decision.target === 'device' && this.modelState && !this.modelState.canCache) {
+      this.notify('info', 'This browser window cannot keep the model (a private window, or no storage): it is downloaded again on each visit.');
+    }
     this.busy = true;
     try {
+      if (decision.download === 'now') await this.persistStorage();
       const result = await generateRouted({
         request,
         decision,
@@ -206,9 +285,14 @@ export class Studio {
         remote: this.remote,
         onEvent: (e) => this.onEvent(e),
         onNotice: (text) => this.notify('warn', text),
+        redecide: async () => {
+          await this.refreshModel();
+          return this.decision ?? { target: 'server', reason: 'Device check not finished' };
+        },
       });
       if (result.truncated.prompt) this.notify('info', `The prompt is longer than the model reads (77 tokens); this end was not used: "${result.truncated.prompt}"`);
       if (result.truncated.negative_prompt) this.notify('info', `The negative prompt is longer than 77 tokens; not used: "${result.truncated.negative_prompt}"`);
+      if (result.fp32VaeRetry) this.notify('info', 'The image decoder overflowed in half precision; it was decoded again in full precision.');
       const entry = historyEntry(request, result);
       this.current = entry;
       try {
@@ -224,20 +308,21 @@ export class Studio {
     } finally {
       this.busy = false;
       this.progress = undefined;
-      if (this.manifest) this.stored = await downloadState(this.manifest).catch(() => this.stored);
+      await this.refreshModel();
     }
   }
 
-  /** Downloads the selected model for offline use without generating. */
+  /** Downloads the selected model's chosen variant for offline use without generating. */
   async downloadModel(): Promise<void> {
-    if (this.busy) return;
+    const variant = this.stored?.variant;
+    if (this.busy || !variant) return;
     this.busy = true;
     try {
-      await navigator.storage?.persist?.().catch(() => false);
-      await this.local.prepare(this.draft.modelId, (e) => this.onEvent(e));
+      await this.persistStorage();
+      await this.local.download(this.draft.modelId, variant, (e) => this.onEvent(e));
       await this.refreshModel();
     } catch (error) {
-      this.notify('error', `The model could not be downloaded: ${describeError(error).message}`);
+      this.notify('error', `The model could not be downloaded: ${plainReason(describeError(error))}`);
     } finally {
       this.busy = false;
       this.progress = undefined;
@@ -247,8 +332,7 @@ export class Studio {
   /** Frees the storage the selected model takes on this device (it downloads again when needed). */
   async removeModel(): Promise<void> {
     if (this.busy) return;
-    await deleteModel(this.draft.modelId).catch((e) => this.notify('error', `The model could not be removed: ${describeError(e).message}`));
-    this.local.terminate();
+    await this.local.remove(this.draft.modelId).catch((e: unknown) => this.notify('error', `The model could not be removed: ${describeError(e).message}`));
     await this.refreshModel();
   }
 

@@ -51,6 +51,7 @@ export const SDXL_CONTRACT: Record<SdxlComponent, { inputs: Record<string, Value
 /** A component's graph does not match the SDXL export contract, or a feed does not match its graph. */
 export class ModelContractError extends Error {
   override readonly name = 'ModelContractError';
+  readonly code = 'model_package';
 }
 
 function checkValue(component: string, kind: string, rule: ValueRule, info: ValueInfo): void {

@@ -66,8 +66,8 @@ export function concatLastAxis(a: Float32Tensor, b: Float32Tensor): Float32Tenso
  * @param prompts e.g. `[negative_prompt, prompt]` for classifier-free guidance.
  */
 export async function encodePrompt(pipe: SdxlPipeline, prompts: readonly string[]): Promise<PromptEmbeds> {
-  const first = await runTextEncoder('text_encoder', pipe.sessions.text_encoder, pipe.tokenizer, prompts);
-  const second = await runTextEncoder('text_encoder_2', pipe.sessions.text_encoder_2, pipe.tokenizer2, prompts);
+  const first = await runTextEncoder('text_encoder', await pipe.session('text_encoder'), pipe.tokenizer, prompts);
+  const second = await runTextEncoder('text_encoder_2', await pipe.session('text_encoder_2'), pipe.tokenizer2, prompts);
   return { promptEmbeds: concatLastAxis(first.hidden, second.hidden), pooledPromptEmbeds: second.pooled!, truncated: first.truncated };
 }
 

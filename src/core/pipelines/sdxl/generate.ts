@@ -11,6 +11,7 @@ import { checkFeeds } from './contract.ts';
 import { encodePrompt, zerosLike } from './encodePrompt.ts';
 import { DEFAULT_STRENGTH, imageToLatents, prepareReferenceImage, strengthTimesteps } from './img2img.ts';
 import type { SdxlPipeline } from './load.ts';
+import { decodeLatents } from './vaeDecode.ts';
 
 const f = Math.fround;
 
@@ -20,6 +21,8 @@ export interface GenerateOptions {
   signal?: CancelSignal;
   /** Clock in milliseconds for the stage timings (defaults to `Date.now`). */
   now?: () => number;
+  /** Largest GPU buffer, bytes: the VAE decodes in tiles when one pass would need more. */
+  maxBufferBytes?: number;
 }
 
 function inputType(session: OnnxSession, name: string): TensorType {
@@ -100,6 +103,7 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
   const { unet: unetConfig, vae: vaeConfig, index, vaeScaleFactor } = pipe.package;
   const { width, height, seed } = request;
   const started = now();
+  const runBefore = pipe.runMs();
 
   // 1. Check inputs and define call parameters. guidance_scale <= 1 (or a guidance-embedding UNet) means one
   //    UNet pass per step.
@@ -147,7 +151,8 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
     ? getAddTimeIds(pair(request.negative_original_size, [height, width]), pair(request.negative_crops_coords_top_left, [0, 0]), pair(request.negative_target_size, [height, width]))
     : addTimeIds;
   const batch = doCfg ? 2 : 1;
-  const unet = pipe.sessions.unet;
+  await pipe.afterPhase(['text_encoder', 'text_encoder_2']);
+  const unet = await pipe.session('unet');
   const constantFeeds = {
     encoder_hidden_states: feedAs(unet, 'encoder_hidden_states', promptEmbeds),
     text_embeds: feedAs(unet, 'text_embeds', addTextEmbeds),
@@ -188,10 +193,8 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
     }
     return f(f(x / scaling) + shift);
   });
-  const vae = pipe.sessions.vae_decoder;
-  const vaeFeeds = { latent_sample: feedAs(vae, 'latent_sample', float32(unscaled, latents.dims)) };
-  checkFeeds('vae_decoder', vae, vaeFeeds);
-  const decoded = asFloat32((await vae.run(vaeFeeds, ['sample']))['sample']!);
+  const { sample: decoded, fp32VaeRetry } = await decodeLatents(pipe, float32(unscaled, latents.dims), options.maxBufferBytes);
+  await pipe.afterPhase(['vae_decoder']);
 
   // 8. Post-process to RGBA and PNG.
   const rgba = vaeOutputToRgba(decoded);
@@ -206,6 +209,7 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
     seed,
     executionProvider: pipe.executionProvider,
     truncated,
-    timings: { encodeMs: encodedAt - started, denoiseMs: denoisedAt - encodedAt, decodeMs: done - denoisedAt, totalMs: done - started },
+    fp32VaeRetry,
+    timings: { encodeMs: encodedAt - started, denoiseMs: denoisedAt - encodedAt, decodeMs: done - denoisedAt, totalMs: done - started, runMs: pipe.runMs() - runBefore },
   };
 }

@@ -52,12 +52,13 @@ export function strengthTimesteps(scheduler: Scheduler, numInferenceSteps: numbe
  * @throws RequestValidationError naming `image` when the package has no `vae_encoder`.
  */
 export async function imageToLatents(pipe: SdxlPipeline, image: Float32Tensor, generator: TorchGenerator, scheduler: Scheduler, firstTimestep: number): Promise<Float32Tensor> {
-  const encoder = pipe.sessions.vae_encoder;
-  if (!encoder) throw new RequestValidationError([{ field: 'image', message: 'this model has no vae_encoder, so it cannot start from a reference image' }]);
+  if (!pipe.has('vae_encoder')) throw new RequestValidationError([{ field: 'image', message: 'this model has no vae_encoder, so it cannot start from a reference image' }]);
+  const encoder = await pipe.session('vae_encoder');
   const feeds = { sample: castFloat(image, encoder.inputs[0]!.type as TensorType) };
   checkFeeds('vae_encoder', encoder, feeds);
   const outputName = encoder.outputs.find((o) => o.name.startsWith('latent_'))!.name;
   const encoded = asFloat32((await encoder.run(feeds, [outputName]))[outputName]!);
+  await pipe.afterPhase(['vae_encoder']);
   const channels = pipe.package.vae.latent_channels;
   const dims = [encoded.dims[0]!, channels, encoded.dims[2]!, encoded.dims[3]!];
   let latents: Float32Tensor;

@@ -5,3 +5,4 @@ export { prepareReferenceImage, strengthTimesteps, imageToLatents, DEFAULT_STREN
 export { encodePrompt, type PromptEmbeds } from './encodePrompt.ts';
 export { getAddTimeIds, prepareLatents } from './conditioning.ts';
 export { SDXL_CONTRACT, ModelContractError, checkSessionContract, checkFeeds } from './contract.ts';
+export { decodeLatents, tiledDecode, vaeTileFor, NonFiniteImageError, allFinite } from './vaeDecode.ts';

@@ -1,18 +1,39 @@
 import { readJson, type FileStore } from '../../loading/fileStore.ts';
 import { OPTIONAL_COMPONENTS, readSdxlPackage, SDXL_COMPONENTS, type SdxlComponent, type SdxlPackage } from '../../loading/modelPackage.ts';
+import type { Residency } from '../../capabilities.ts';
 import type { OnnxRuntime, OnnxSession } from '../../runtime.ts';
 import { ClipTokenizer, parseMerges, tokenizerOptions } from '../../tokenizers/clipTokenizer.ts';
 import type { ProgressEvent } from '../../types.ts';
 import { checkSessionContract } from './contract.ts';
 
-/** A loaded SDXL package: configs, both tokenizers and one session per component. */
+/** A loaded SDXL package: configs, both tokenizers, and its components' sessions, created when needed. */
 export interface SdxlPipeline {
   readonly package: SdxlPackage;
   readonly tokenizer: ClipTokenizer;
   readonly tokenizer2: ClipTokenizer;
-  /** One session per component; `vae_encoder` only when the package has one (image-to-image). */
-  readonly sessions: Readonly<Record<(typeof SDXL_COMPONENTS)[number], OnnxSession> & Partial<Record<SdxlComponent, OnnxSession>>>;
   readonly executionProvider: string;
+  /**
+   * `resident`: every session is created at load and kept. `sequential`: only the UNet stays; the text
+   * encoders are created for encoding and released before the denoising loop, the VAE created after it and
+   * released after decoding, so the peak is the UNet plus one of them.
+   */
+  readonly residency: Residency;
+  /** Whether the package has `component` (the VAE encoder is optional). */
+  has(component: SdxlComponent): boolean;
+  /**
+   * The session of `component`, created (and checked against the SDXL contract) on first use.
+   * @throws ModelContractError, or the runtime's coded error.
+   */
+  session(component: SdxlComponent): Promise<OnnxSession>;
+  /** Releases the sessions of `components` if `residency` is sequential (no-op when resident). */
+  afterPhase(components: readonly SdxlComponent[]): Promise<void>;
+  /**
+   * A float32 VAE decoder to decode again with when this one gives NaN or Inf (an fp16 VAE overflowing);
+   * undefined when the package has none.
+   */
+  readonly fp32VaeDecoder?: () => Promise<OnnxSession>;
+  /** Milliseconds spent inside session runs since the pipeline loaded (the rest of a generation is the pipeline's own). */
+  runMs(): number;
   /** Releases every session (GPU buffers in the browser). */
   release(): Promise<void>;
 }
@@ -38,41 +59,110 @@ export async function loadClipTokenizer(store: FileStore, folder: string): Promi
 }
 
 /**
- * Loads an SDXL package from `store` into sessions of `runtime`, checking each component against the
+ * Loads an SDXL package from `store` for `runtime`: configs and tokenizers, then the sessions (all of them
+ * when `residency` is `resident`, the default; the UNet only when `sequential`), each checked against the
  * SDXL export contract.
+ * @param options.fp32VaeStore a package whose `vae_decoder` computes in float32, to retry a decode that gave
+ *   NaN or Inf (for a variant whose VAE is fp16).
  * @throws ModelPackageError / ModelFileMissingError for a bad package, ModelContractError for a graph
- *   that does not match SDXL, TokenizerFileError for bad tokenizer files, or the runtime's own error.
+ *   that does not match SDXL, TokenizerFileError for bad tokenizer files, or the runtime's coded error.
  */
 export async function loadSdxlPipeline(options: {
   store: FileStore;
   runtime: OnnxRuntime;
+  residency?: Residency;
+  fp32VaeStore?: FileStore;
   onProgress?: (event: ProgressEvent) => void;
+  /** Clock in milliseconds for `runMs` (defaults to `Date.now`). */
+  now?: () => number;
 }): Promise<SdxlPipeline> {
   const { store, runtime, onProgress } = options;
+  const now = options.now ?? Date.now;
+  let runMs = 0;
+  const residency = options.residency ?? 'resident';
   const pkg = await readSdxlPackage(store);
   const [tokenizer, tokenizer2] = await Promise.all([loadClipTokenizer(store, 'tokenizer'), loadClipTokenizer(store, 'tokenizer_2')]);
-  const sessions: Partial<Record<SdxlComponent, OnnxSession>> = {};
-  const components: SdxlComponent[] = [...SDXL_COMPONENTS, ...OPTIONAL_COMPONENTS.filter((c) => pkg.components[c])];
-  try {
-    for (const [index, component] of components.entries()) {
-      onProgress?.({ stage: 'load', component, index, total: components.length });
-      const session = await runtime.createSession({ component, store, ...pkg.components[component]! });
-      sessions[component] = session;
+  const available: SdxlComponent[] = [...SDXL_COMPONENTS, ...OPTIONAL_COMPONENTS.filter((c) => pkg.components[c])];
+  const sessions = new Map<SdxlComponent, Promise<OnnxSession>>();
+
+  const create = async (component: SdxlComponent, from: FileStore, files: { modelPath: string; externalData: string[] }): Promise<OnnxSession> => {
+    onProgress?.({ stage: 'load', component, index: available.indexOf(component), total: available.length });
+    const session = await runtime.createSession({ component, store: from, ...files });
+    try {
       checkSessionContract(component, session);
+    } catch (error) {
+      await session.release();
+      throw error;
     }
+    return {
+      ...session,
+      async run(feeds, outputNames) {
+        const started = now();
+        try {
+          return await session.run(feeds, outputNames);
+        } finally {
+          runMs += now() - started;
+        }
+      },
+      release: () => session.release(),
+    };
+  };
+  const session = (component: SdxlComponent): Promise<OnnxSession> => {
+    let pending = sessions.get(component);
+    if (!pending) {
+      const files = pkg.components[component];
+      if (!files) return Promise.reject(new RangeError(`the package has no ${component}`));
+      pending = create(component, store, files);
+      sessions.set(component, pending);
+      pending.catch(() => sessions.delete(component));
+    }
+    return pending;
+  };
+  const releaseAll = async () => {
+    const all = [...sessions.values()];
+    sessions.clear();
+    await Promise.all(all.map(async (s) => (await s.catch(() => undefined))?.release()));
+  };
+
+  let fp32Vae: Promise<OnnxSession> | undefined;
+  const fp32VaeStore = options.fp32VaeStore;
+  const fp32VaeDecoder = fp32VaeStore
+    ? () => {
+        fp32Vae ??= readSdxlPackage(fp32VaeStore).then((other) => create('vae_decoder', fp32VaeStore, other.components.vae_decoder));
+        fp32Vae.catch(() => (fp32Vae = undefined));
+        return fp32Vae;
+      }
+    : undefined;
+
+  try {
+    for (const component of residency === 'resident' ? available : ['unet' as const]) await session(component);
   } catch (error) {
-    await Promise.all(Object.values(sessions).map((s) => s.release()));
+    await releaseAll();
     throw error;
   }
-  const loaded = sessions as SdxlPipeline['sessions'];
   return {
     package: pkg,
     tokenizer,
     tokenizer2,
-    sessions: loaded,
     executionProvider: runtime.executionProvider,
+    residency,
+    has: (component) => Boolean(pkg.components[component]),
+    session,
+    async afterPhase(components) {
+      if (residency !== 'sequential') return;
+      for (const c of components) {
+        const s = sessions.get(c);
+        sessions.delete(c);
+        await (await s?.catch(() => undefined))?.release();
+      }
+    },
+    ...(fp32VaeDecoder ? { fp32VaeDecoder } : {}),
+    runMs: () => runMs,
     release: async () => {
-      await Promise.all(Object.values(loaded).map((s) => s.release()));
+      await releaseAll();
+      const extra = fp32Vae;
+      fp32Vae = undefined;
+      await (await extra?.catch(() => undefined))?.release();
     },
   };
 }
