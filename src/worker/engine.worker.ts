@@ -16,7 +16,7 @@ import { deviceRecord, dropLegacyKeys, storedFile } from '../engine/storage/blob
 import { downloadVariant, downloadVariantToMemory, loadManifest, recordFailure, removeModel, storageAvailable, storedBytesByVariant, verifyVariant } from '../engine/storage/modelFiles.ts';
 import { probeStorage } from '../engine/storage/probeStorage.ts';
 import { MemoryVariantFiles, StoredVariantFiles, type BlobFileStore } from '../engine/storage/variantStore.ts';
-import { createWebRuntime, loadOrt, type WebExecutionProvider } from './ortWebRuntime.ts';
+import { createWebRuntime, loadOrt, type OrtBuild, type WebExecutionProvider } from './ortWebRuntime.ts';
 import { probeAdapter } from './probe.ts';
 
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
@@ -32,8 +32,8 @@ export interface ModelState {
   storageAvailableBytes?: number;
   storedBytes: Record<string, number>;
   failed: Record<string, string>;
-  /** onnxruntime-web build in use: `jspi` reads weights from Blobs; `jsep` holds each file in memory while loading. */
-  build: 'jspi' | 'jsep';
+  /** onnxruntime-web build in use: `jspi` reads weights from Blobs; `asyncify` holds each file in memory while loading. */
+  build: OrtBuild;
 }
 
 /** How the page asks the worker to run a request. */

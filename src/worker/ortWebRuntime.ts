@@ -1,13 +1,15 @@
 /**
- * The browser's ONNX runtime: the only importer of onnxruntime-web. Where the browser has JSPI
- * (WebAssembly JavaScript Promise Integration: Chromium 137 and later), the JSPI build is used: it reads each
- * initializer from a Blob while creating the session, so weight shards never sit in JavaScript memory.
- * Elsewhere the default (JSEP) build gets each external-data file as bytes. WebGPU execution provider when
- * the device has an adapter, WASM otherwise; the WASM binaries are served by the app itself (and precached by
- * the service worker), never fetched from a CDN.
+ * The browser's ONNX runtime: the only importer of onnxruntime-web, always with its native (C++, Dawn) WebGPU
+ * execution provider, which onnxruntime is moving every build to (JSEP is being retired,
+ * microsoft/onnxruntime#29716). Where the browser has JSPI (WebAssembly JavaScript Promise Integration:
+ * Chromium 137 and later) the JSPI build is used: it reads each initializer from a Blob while creating the
+ * session, so weight shards never sit in JavaScript memory. Elsewhere the asyncify build
+ * (`onnxruntime-web/webgpu`) gets each external-data file as bytes, one component at a time. WebGPU when the
+ * device has an adapter, WASM otherwise; the WASM binaries are served by the app itself (and precached by the
+ * service worker), never fetched from a CDN.
  */
 import type * as OrtModule from 'onnxruntime-web';
-import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import jspiWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
 import { EngineError, type ErrorCode } from '../core/errors.ts';
 import type { OnnxRuntime, OnnxSession, SessionSource, ValueInfo } from '../core/runtime.ts';
@@ -20,18 +22,21 @@ type Ort = typeof OrtModule;
 /** Whether this browser has JSPI (`WebAssembly.Suspending`), which onnxruntime-web's JSPI build needs. */
 export const hasJspi = () => typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function';
 
-let loaded: Promise<{ ort: Ort; build: 'jspi' | 'jsep' }> | undefined;
+/** Which onnxruntime-web build runs: `jspi` reads weights from Blobs; `asyncify` takes each file as bytes. */
+export type OrtBuild = 'jspi' | 'asyncify';
+
+let loaded: Promise<{ ort: Ort; build: OrtBuild }> | undefined;
 
 /** onnxruntime-web, the JSPI build where the browser has JSPI (loaded once per worker). */
-export function loadOrt(): Promise<{ ort: Ort; build: 'jspi' | 'jsep' }> {
+export function loadOrt(): Promise<{ ort: Ort; build: OrtBuild }> {
   loaded ??= (async () => {
     const jspi = hasJspi();
-    const ort = (jspi ? await import('onnxruntime-web/jspi') : await import('onnxruntime-web')) as Ort;
-    ort.env.wasm.wasmPaths = { wasm: jspi ? jspiWasmUrl : jsepWasmUrl };
+    const ort = (jspi ? await import('onnxruntime-web/jspi') : await import('onnxruntime-web/webgpu')) as Ort;
+    ort.env.wasm.wasmPaths = { wasm: jspi ? jspiWasmUrl : asyncifyWasmUrl };
     ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
     ort.env.webgpu.powerPreference = 'high-performance';
     ort.env.logLevel = 'error';
-    return { ort, build: jspi ? 'jspi' : 'jsep' };
+    return { ort, build: jspi ? 'jspi' : 'asyncify' };
   })();
   return loaded;
 }
@@ -81,7 +86,7 @@ export function ortFailureCode(error: unknown, gpuError: GPUError | null, device
  * @param onDeviceLost called when the GPU device goes away (driver reset, memory pressure); sessions are
  *   unusable afterwards.
  */
-export async function createWebRuntime(executionProvider: WebExecutionProvider, onDeviceLost: (message: string) => void): Promise<OnnxRuntime & { build: 'jspi' | 'jsep' }> {
+export async function createWebRuntime(executionProvider: WebExecutionProvider, onDeviceLost: (message: string) => void): Promise<OnnxRuntime & { build: OrtBuild }> {
   const { ort, build } = await loadOrt();
   let lost = false;
   /** onnxruntime's WebGPU device, known once the first session exists (it creates the device). */

@@ -70,7 +70,8 @@ async function readVariant(packageRoot: string, root: string, files: readonly Ma
       shaderF16: list.some((c) => c.dtype === 'float16'),
       largestInitializerBytes: Math.max(...list.map((c) => c.largestInitializerBytes)),
       weightBytes,
-      downloadBytes: own.reduce((n, p) => n + (files.find((f) => f.path === p)?.size ?? 0), 0),
+      // by content: identical files (the two tokenizers' vocabularies) download once
+      downloadBytes: [...new Map(own.map((p) => files.find((f) => f.path === p)!).map((f) => [f.sha256, f.size])).values()].reduce((n, size) => n + size, 0),
       activations: sdxlTensorSites(pkg.unet, pkg.vae, { unet: dtypeBytes('unet'), vae: dtypeBytes('vae_decoder') }),
     },
   };

@@ -37,7 +37,7 @@ export interface VariantNeeds {
   largestInitializerBytes: number;
   /** Bytes of all ONNX files (model + external data) of the variant. */
   weightBytes: number;
-  /** Bytes of every file the variant needs (configs and tokenizers too). */
+  /** Bytes of every distinct file (by content) the variant needs, configs and tokenizers too: what a device downloads. */
   downloadBytes: number;
   /** Tensors that grow with the image size, in each component's element type (see `largestActivation`). */
   activations: TensorSite[];
