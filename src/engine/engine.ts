@@ -20,6 +20,8 @@ export interface EngineResult {
   variant?: string;
   /** The VAE overflowed and its float32 version decoded the image. */
   fp32VaeRetry?: boolean;
+  /** Where this device kept the model: `memory` when it could not store it (a private window, full storage). */
+  storage?: 'indexeddb' | 'memory';
   timings: StageTimings;
   truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
   /** Set when a local run failed and the server produced this image instead. */

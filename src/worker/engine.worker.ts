@@ -46,7 +46,7 @@ export interface DevicePlan {
 }
 
 const MODELS_URL = '/models';
-const loaded = new LoadedSlot<SdxlPipeline>();
+const loaded = new LoadedSlot<SdxlPipeline & { storage: 'indexeddb' | 'memory' }>();
 const inMemory = new Map<string, MemoryVariantFiles>();
 let deviceLost: string | undefined;
 let adapter: Promise<AdapterReport> | undefined;
@@ -55,9 +55,12 @@ let storageReady: Promise<boolean> | undefined;
 /** Whether IndexedDB works here (once per worker); legacy keys are dropped on the way. */
 const canUseStorage = () => (storageReady ??= probeStorage().then(async (ok) => (ok ? (await dropLegacyKeys().catch(() => undefined), true) : false)));
 
+/** IndexedDB refused a write for lack of room during this page's life (a private window's quota, a full disk). */
+let storageFull = false;
+
 /** Whether this device can keep `variant` of `manifest`: storage works and the quota holds what is missing. */
 async function canCache(manifest: ModelManifest, variant?: ManifestVariant): Promise<boolean> {
-  if (!(await canUseStorage())) return false;
+  if (storageFull || !(await canUseStorage())) return false;
   const available = await storageAvailable();
   if (available === undefined) return true;
   const stored = await storedBytesByVariant(manifest);
@@ -65,12 +68,21 @@ async function canCache(manifest: ModelManifest, variant?: ManifestVariant): Pro
   return variant ? needs(variant) <= available : manifest.variants.some((v) => needs(v) <= available);
 }
 
-/** The variant's files, downloaded first into IndexedDB (or into memory when nothing can be kept). */
+/**
+ * The variant's files, downloaded first into IndexedDB, or into memory for this page when nothing can be kept.
+ * A small model whose download runs out of storage continues in memory (it costs megabytes); a full-size one
+ * fails with `storage_full`, for the server route.
+ */
 async function variantStore(manifest: ModelManifest, variant: ManifestVariant, onEvent: (e: WorkerEvent) => void): Promise<BlobFileStore> {
   const onProgress = (loaded: number, total: number) => onEvent({ stage: 'download', loaded, total, variant: variant.name });
   if (await canCache(manifest, variant)) {
-    await downloadVariant(manifest, variant, { baseUrl: MODELS_URL, onProgress });
-    return new StoredVariantFiles(manifest, variant);
+    try {
+      await downloadVariant(manifest, variant, { baseUrl: MODELS_URL, onProgress });
+      return new StoredVariantFiles(manifest, variant);
+    } catch (error) {
+      if (describeError(error).code !== 'storage_full' || manifest.realSize) throw error;
+      storageFull = true;
+    }
   }
   const key = `${manifest.id}|${manifest.version}|${variant.name}`;
   let memory = inMemory.get(key);
@@ -92,7 +104,7 @@ async function fp32VaeStore(manifest: ModelManifest, variant: ManifestVariant): 
   return undefined;
 }
 
-async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<SdxlPipeline> {
+async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<SdxlPipeline & { storage: 'indexeddb' | 'memory' }> {
   if (deviceLost) {
     loaded.forget();
     deviceLost = undefined;
@@ -102,8 +114,9 @@ async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: Worke
     const variant = manifestVariant(manifest, plan.variant);
     const store = await variantStore(manifest, variant, onEvent);
     const runtime = await createWebRuntime(plan.executionProvider as WebExecutionProvider, (message) => (deviceLost = message));
+    const storage = store instanceof StoredVariantFiles ? ('indexeddb' as const) : ('memory' as const);
     const load = async () =>
-      loadSdxlPipeline({ store, runtime, residency: plan.residency, fp32VaeStore: await fp32VaeStore(manifest, variant), onProgress: onEvent, now: () => performance.now() });
+      Object.assign(await loadSdxlPipeline({ store, runtime, residency: plan.residency, fp32VaeStore: await fp32VaeStore(manifest, variant), onProgress: onEvent, now: () => performance.now() }), { storage });
     try {
       return await load();
     } catch (error) {
@@ -173,13 +186,13 @@ const api = {
    * Generates `request` on this device with `plan`. The request is validated again here (the worker trusts no caller).
    * @returns the PNG and metadata, or an error code and message.
    */
-  generate(request: GenerateRequest, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<WorkerResult<Omit<GenerateOutput, 'rgba'>>> {
+  generate(request: GenerateRequest, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<WorkerResult<Omit<GenerateOutput, 'rgba'> & { storage: 'indexeddb' | 'memory' }>> {
     return settle(async () => {
       const valid = parseGenerateRequest(request);
       if (!valid.model) throw new EngineError('invalid_request', 'model: required on this device', [{ field: 'model', message: 'required' }]);
       const pipeline = await pipelineFor(valid.model, plan, onEvent);
       const { rgba: _rgba, ...out } = await generate(pipeline, valid, { onProgress: onEvent, now: () => performance.now(), maxBufferBytes: plan.vaeCapBytes });
-      return Comlink.transfer(out, [out.png.buffer as ArrayBuffer]);
+      return Comlink.transfer({ ...out, storage: pipeline.storage }, [out.png.buffer as ArrayBuffer]);
     });
   },
 

@@ -63,7 +63,7 @@ async function watchDownloadProgress(): Promise<void> {
 beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page = browser.page;
 });
 
 afterAll(async () => {
@@ -190,7 +190,7 @@ describe('fallback to the server', () => {
   it('when the device cannot get the model, the same request is generated on the server and the user is told', async () => {
     const fresh = await launchBrowser();
     try {
-      const other = fresh.context.pages()[0] ?? (await fresh.context.newPage());
+      const other = fresh.page;
       // the network drops every model weight download on this device
       await other.route('**/models/files/**', (route) => route.abort('connectionreset'));
       await other.goto(server.url);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian Chromium flags: SwiftShader's real WebGPU adapter (on the CPU), no network chatter. */
 export const CHROMIUM_ARGS = [
@@ -17,26 +17,94 @@ export const CHROMIUM_ARGS = [
 
 export interface Browser {
   context: BrowserContext;
+  page: Page;
   close(): Promise<void>;
 }
 
 /**
  * Headless Debian Chromium with a persistent profile in a fresh folder (an incognito context cannot read
  * IndexedDB Blobs back, and service workers need a profile).
+ * @param options.webgpu false starts Chromium without a WebGPU adapter (the app then runs on WASM).
+ * @param options.incognito a private window instead: no profile on disk.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: { webgpu?: boolean; incognito?: boolean } = {}): Promise<Browser> {
+  const args = options.webgpu === false ? CHROMIUM_ARGS.filter((a) => !a.includes('webgpu')) : CHROMIUM_ARGS;
+  const launch = { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args };
+  if (options.incognito) {
+    const browser = await chromium.launch(launch);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    return { context, page: await context.newPage(), close: () => browser.close() };
+  }
   const userDataDir = mkdtempSync(join(tmpdir(), 'ad-studio-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-  });
+  const context = await chromium.launchPersistentContext(userDataDir, { ...launch, viewport: { width: 1280, height: 900 } });
   return {
     context,
+    page: context.pages()[0] ?? (await context.newPage()),
     async close() {
       await context.close();
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Sets this origin's storage quota, bytes (Chrome DevTools Protocol `Storage.overrideQuotaForOrigin`). */
+export async function overrideQuota(page: Page, origin: string, quotaSize: number): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize });
+}
+
+/**
+ * What IndexedDB holds of a model file, read in the page: the record, and the SHA-256 of its stored chunks
+ * joined (raw IndexedDB: database `ad-studio-models`, store `files`, keys `file/<sha>` and `chunk/<sha>/<i>`).
+ */
+export async function storedFileInPage(page: Page, sha256: string): Promise<{ complete: boolean; verified: number; chunks: number; sha256?: string } | undefined> {
+  return page.evaluate(async (sha) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('ad-studio-models');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const get = (key: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        const request = db.transaction('files').objectStore('files').get(key);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    const record = (await get(`file/${sha}`)) as { complete: boolean; verified: number; chunks: number } | undefined;
+    if (!record) return undefined;
+    const parts: ArrayBuffer[] = [];
+    for (let i = 0; i < record.verified; i++) parts.push((await get(`chunk/${sha}/${i}`)) as ArrayBuffer);
+    const joined = await new Blob(parts).arrayBuffer();
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', joined)), (b) => b.toString(16).padStart(2, '0')).join('');
+    db.close();
+    return { complete: record.complete, verified: record.verified, chunks: record.chunks, ...(record.complete ? { sha256: digest } : {}) };
+  }, sha256);
+}
+
+/** Overwrites chunk `index` of a stored file with other bytes of the same length (damage at rest). */
+export async function damageStoredChunk(page: Page, sha256: string, index: number): Promise<void> {
+  await page.evaluate(
+    async ([sha, i]) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('ad-studio-models');
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      const store = () => db.transaction('files', 'readwrite').objectStore('files');
+      const key = `chunk/${sha}/${i}`;
+      const bytes = await new Promise<ArrayBuffer>((resolve) => {
+        const request = store().get(key);
+        request.onsuccess = () => resolve(request.result as ArrayBuffer);
+      });
+      const damaged = new Uint8Array(bytes.slice(0));
+      damaged[17] = damaged[17]! ^ 0xff;
+      await new Promise<void>((resolve, reject) => {
+        const request = store().put(damaged.buffer, key);
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(request.error);
+      });
+      db.close();
+    },
+    [sha256, index] as const,
+  );
 }

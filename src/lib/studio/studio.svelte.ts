@@ -272,9 +272,6 @@ export class Studio {
     }
     const decision = this.decision ?? { target: 'server' as const, reason: 'Device check not finished' };
     if (decision.target === 'server' && decision.variant) this.notify('info', decision.reason);
-    if (decision.target === 'device' && this.modelState && !this.modelState.canCache) {
-      this.notify('info', 'This browser window cannot keep the model (a private window, or no storage): it is downloaded again on each visit.');
-    }
     this.busy = true;
     try {
       if (decision.download === 'now') await this.persistStorage();
@@ -293,6 +290,7 @@ export class Studio {
       if (result.truncated.prompt) this.notify('info', `The prompt is longer than the model reads (77 tokens); this end was not used: "${result.truncated.prompt}"`);
       if (result.truncated.negative_prompt) this.notify('info', `The negative prompt is longer than 77 tokens; not used: "${result.truncated.negative_prompt}"`);
       if (result.fp32VaeRetry) this.notify('info', 'The image decoder overflowed in half precision; it was decoded again in full precision.');
+      if (result.storage === 'memory') this.notify('info', 'This browser window cannot keep the model (a private window, or no room left): it is held in memory for this visit and downloaded again on the next.');
       const entry = historyEntry(request, result);
       this.current = entry;
       try {
@@ -326,6 +324,22 @@ export class Studio {
     } finally {
       this.busy = false;
       this.progress = undefined;
+    }
+  }
+
+  /** Re-checks the stored model chunk by chunk; damaged chunks are downloaded again, alone. */
+  async checkModel(): Promise<void> {
+    const variant = this.stored?.variant;
+    if (this.busy || !variant) return;
+    this.busy = true;
+    try {
+      const { repaired } = await this.local.verify(this.draft.modelId, variant);
+      this.notify('info', repaired ? `${repaired} damaged ${repaired === 1 ? 'piece was' : 'pieces were'} downloaded again; the ${variant} model is intact now.` : `The ${variant} model on this device is intact.`);
+    } catch (error) {
+      this.notify('error', `The model could not be checked: ${plainReason(describeError(error))}`);
+    } finally {
+      this.busy = false;
+      await this.refreshModel();
     }
   }
 
