@@ -137,9 +137,10 @@ export const WASM_MEMORY_BUDGET = 3.5 * 1024 ** 3;
 const PHASES = { encode: ['text_encoder', 'text_encoder_2'], denoise: ['unet'], decode: ['vae_decoder'] } as const;
 
 /**
- * Estimated peak memory of one generation at `width` x `height`, bytes: the sessions held in the phase that
- * needs most (all of them when `resident`; in `sequential` the UNet stays and the text encoders or the VAE
- * come and go) plus three times that phase's largest activation (its input, its output and one temporary).
+ * Estimated peak memory of a generation at `width` x `height`, bytes: the sessions held in the phase that
+ * needs most (all of them when `resident`; in `sequential` the UNet stays between generations and the text
+ * encoders or the VAE come and go) plus three times that phase's largest activation (its input, its output and
+ * one temporary).
  * The VAE decodes in tiles whose activations stay under `vaeCapBytes` (see `vaeActivationCap`). A model, not a
  * measurement: real runtimes add allocator slack and kernels' scratch buffers.
  */
@@ -151,8 +152,9 @@ export function estimatePeakBytes(variant: ManifestVariant, width: number, heigh
     return 3 * (names.includes('vae_decoder') ? Math.min(bytes, vaeCapBytes) : bytes);
   };
   if (residency === 'resident') return all + Math.max(act(PHASES.denoise), act(PHASES.decode));
+  // the UNet stays between generations, so from the second one on it is held while the text encoders run
   const unet = held(PHASES.denoise);
-  return Math.max(held(PHASES.encode), unet + act(PHASES.denoise), unet + held(PHASES.decode) + act(PHASES.decode));
+  return Math.max(unet + held(PHASES.encode), unet + act(PHASES.denoise), unet + held(PHASES.decode) + act(PHASES.decode));
 }
 
 /**

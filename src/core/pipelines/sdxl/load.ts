@@ -13,9 +13,10 @@ export interface SdxlPipeline {
   readonly tokenizer2: ClipTokenizer;
   readonly executionProvider: string;
   /**
-   * `resident`: every session is created at load and kept. `sequential`: only the UNet stays; the text
-   * encoders are created for encoding and released before the denoising loop, the VAE created after it and
-   * released after decoding, so the peak is the UNet plus one of them.
+   * `resident`: every session is created at load and kept. `sequential`: sessions are created when first
+   * needed; the text encoders are released before the denoising loop, the VAE is created after it and released
+   * after decoding, and the UNet stays for the next generation. The first generation never holds the UNet and
+   * the text encoders together; later ones hold the UNet plus one phase's components.
    */
   readonly residency: Residency;
   /** Whether the package has `component` (the VAE encoder is optional). */
@@ -59,9 +60,9 @@ export async function loadClipTokenizer(store: FileStore, folder: string): Promi
 }
 
 /**
- * Loads an SDXL package from `store` for `runtime`: configs and tokenizers, then the sessions (all of them
- * when `residency` is `resident`, the default; the UNet only when `sequential`), each checked against the
- * SDXL export contract.
+ * Loads an SDXL package from `store` for `runtime`: configs and tokenizers, then, when `residency` is
+ * `resident` (the default), every session; `sequential` creates each one when the pipeline first needs it.
+ * Sessions are checked against the SDXL export contract as they are created.
  * @param options.fp32VaeStore a package whose `vae_decoder` computes in float32, to retry a decode that gave
  *   NaN or Inf (for a variant whose VAE is fp16).
  * @throws ModelPackageError / ModelFileMissingError for a bad package, ModelContractError for a graph
@@ -135,7 +136,7 @@ export async function loadSdxlPipeline(options: {
     : undefined;
 
   try {
-    for (const component of residency === 'resident' ? available : ['unet' as const]) await session(component);
+    if (residency === 'resident') for (const component of available) await session(component);
   } catch (error) {
     await releaseAll();
     throw error;
