@@ -28,8 +28,20 @@ export interface StageTimings {
   denoiseMs: number;
   decodeMs: number;
   totalMs: number;
-  /** Of `totalMs`, the time inside session runs; the rest is the pipeline's own work (its overhead). */
+  /** Of `totalMs`, the time inside session runs. */
   runMs: number;
+  /** Of `totalMs`, the time creating sessions (sequential residency creates them during the generation). */
+  loadMs: number;
+}
+
+/**
+ * The pipeline's own share of a generation: time outside session runs and session creation (tokenizing,
+ * casting, guidance and scheduler arithmetic on the host, decoding to RGBA and PNG), over the generation's
+ * time without session creation.
+ */
+export function pipelineOverhead(t: StageTimings): number {
+  const work = t.totalMs - t.loadMs;
+  return work > 0 ? (work - t.runMs) / work : 0;
 }
 
 /** What the pipeline produces for one request. */
@@ -48,4 +60,6 @@ export interface GenerateOutput {
   truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
   /** The VAE gave NaN or Inf and the package's float32 VAE decoded the image instead. */
   fp32VaeRetry: boolean;
+  /** Where the denoising loop kept the latents: on the device (GPU buffers between steps) or on the host. */
+  denoisedOn: 'device' | 'host';
 }

@@ -20,6 +20,8 @@ export interface EngineResult {
   variant?: string;
   /** The VAE overflowed and its float32 version decoded the image. */
   fp32VaeRetry?: boolean;
+  /** Where the denoising loop kept the latents (this device only). */
+  denoisedOn?: 'device' | 'host';
   /** Where this device kept the model: `memory` when it could not store it (a private window, full storage). */
   storage?: 'indexeddb' | 'memory';
   timings: StageTimings;

@@ -12,7 +12,7 @@ import type * as OrtModule from 'onnxruntime-web';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import jspiWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
 import { EngineError, type ErrorCode } from '../core/errors.ts';
-import type { OnnxRuntime, OnnxSession, SessionSource, ValueInfo } from '../core/runtime.ts';
+import type { DeviceTensor, Feed, OnnxRuntime, OnnxSession, SessionSource, ValueInfo } from '../core/runtime.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { BlobFileStore } from '../engine/storage/variantStore.ts';
 
@@ -45,12 +45,27 @@ function valueInfo(meta: readonly OrtModule.InferenceSession.ValueMetadata[]): V
   return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
 
-function fromOrt(t: OrtModule.Tensor): Tensor {
-  if (t.type === 'float32' || t.type === 'float16' || t.type === 'int32' || t.type === 'int64') {
-    const data = t.type === 'float16' && !(t.data instanceof Uint16Array) ? new Uint16Array((t.data as { buffer: ArrayBuffer }).buffer) : t.data;
-    return { type: t.type, data, dims: [...t.dims] } as Tensor;
+/** A host tensor from onnxruntime-web's data (float16 as IEEE half bits, whatever array type it came in). */
+function hostTensor(type: string, data: unknown, dims: readonly number[]): Tensor {
+  if (type === 'float32' || type === 'float16' || type === 'int32' || type === 'int64') {
+    const values = type === 'float16' && !(data instanceof Uint16Array) ? new Uint16Array((data as { buffer: ArrayBuffer }).buffer) : data;
+    return { type, data: values, dims: [...dims] } as Tensor;
   }
-  throw new TypeError(`unexpected output type ${t.type}`);
+  throw new TypeError(`unexpected output type ${type}`);
+}
+
+/** An output as host data: read back (and its GPU buffer freed) when it was left on the GPU. */
+async function toHost(t: OrtModule.Tensor): Promise<Tensor> {
+  return hostTensor(t.type, t.location === 'gpu-buffer' ? await t.getData(true) : t.data, t.dims);
+}
+
+/** The onnxruntime-web tensor behind each device tensor. */
+const onDevice = new WeakMap<DeviceTensor, OrtModule.Tensor>();
+
+function deviceTensor(t: OrtModule.Tensor): DeviceTensor {
+  const d: DeviceTensor = { location: 'device', type: t.type as DeviceTensor['type'], dims: [...t.dims] };
+  onDevice.set(d, t);
+  return d;
 }
 
 /**
@@ -109,6 +124,52 @@ export async function createWebRuntime(executionProvider: WebExecutionProvider, 
     return result;
   };
 
+  const toOrt = (feeds: Record<string, Feed>) =>
+    Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, 'location' in v ? onDevice.get(v)! : new ort.Tensor(v.type, v.data, [...v.dims])]));
+
+  /**
+   * Creates a session; on WebGPU, `gpuOutputs` leaves its outputs in GPU buffers (the UNet and the pipeline's
+   * step graph), so `runOnDevice` chains them without a copy and `run` reads them back.
+   */
+  const open = async (component: string, model: Uint8Array, externalData: { path: string; data: Blob | Uint8Array }[], gpuOutputs: boolean): Promise<OnnxSession> => {
+    const onGpu = gpuOutputs && executionProvider === 'webgpu';
+    const session = await guarded(`creating the ${component} session`, () =>
+      ort.InferenceSession.create(model, {
+        executionProviders: [executionProvider],
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+        externalData,
+        ...(onGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+      }),
+    );
+    if (executionProvider === 'webgpu' && !gpuDevice) {
+      gpuDevice = await Promise.resolve(ort.env.webgpu.device).catch(() => undefined);
+      void gpuDevice?.lost.then((info) => {
+        lost = true;
+        onDeviceLost(`WebGPU device lost: ${info.reason} ${info.message}`);
+      });
+    }
+    const runOrt = (feeds: Record<string, Feed>, outputNames?: readonly string[]) =>
+      guarded(`running ${component}`, () => (outputNames ? session.run(toOrt(feeds), [...outputNames]) : session.run(toOrt(feeds))));
+    return {
+      inputs: valueInfo(session.inputMetadata),
+      outputs: valueInfo(session.outputMetadata),
+      async run(feeds, outputNames) {
+        const result = await runOrt(feeds, outputNames);
+        return Object.fromEntries(await Promise.all(Object.entries(result).map(async ([k, v]) => [k, await toHost(v as OrtModule.Tensor)] as const)));
+      },
+      ...(onGpu
+        ? {
+            async runOnDevice(feeds: Record<string, Feed>, outputNames: readonly string[]) {
+              const result = await runOrt(feeds, outputNames);
+              return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, deviceTensor(v as OrtModule.Tensor)]));
+            },
+          }
+        : {}),
+      release: () => session.release(),
+    };
+  };
+
   return {
     executionProvider,
     build,
@@ -121,26 +182,34 @@ export async function createWebRuntime(executionProvider: WebExecutionProvider, 
           data: blobs ? await (source.store as BlobFileStore).readBlob(path) : await source.store.readBytes(path),
         })),
       );
-      const session = await guarded(`creating the ${source.component} session`, () =>
-        ort.InferenceSession.create(model, { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3, externalData }),
-      );
-      if (executionProvider === 'webgpu' && !gpuDevice) {
-        gpuDevice = await Promise.resolve(ort.env.webgpu.device).catch(() => undefined);
-        void gpuDevice?.lost.then((info) => {
-          lost = true;
-          onDeviceLost(`WebGPU device lost: ${info.reason} ${info.message}`);
-        });
-      }
-      return {
-        inputs: valueInfo(session.inputMetadata),
-        outputs: valueInfo(session.outputMetadata),
-        async run(feeds, outputNames) {
-          const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, [...v.dims])]));
-          const result = await guarded(`running ${source.component}`, () => (outputNames ? session.run(ortFeeds, [...outputNames]) : session.run(ortFeeds)));
-          return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, fromOrt(v as OrtModule.Tensor)]));
-        },
-        release: () => session.release(),
-      };
+      return open(source.component, model, externalData, source.component === 'unet');
     },
+    ...(executionProvider === 'webgpu'
+      ? {
+          device: {
+            async upload(t: Tensor): Promise<DeviceTensor> {
+              const gpu = gpuDevice;
+              if (!gpu) throw new EngineError('session_error', 'no WebGPU device yet: create a session first');
+              const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+              const size = Math.max(4, Math.ceil(bytes.length / 4) * 4);
+              const buffer = gpu.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+              // writeBuffer copies whole 4-byte words: an odd-sized tensor (fp16 scalars) is padded with zeros
+              const padded = size === bytes.length ? bytes : new Uint8Array(size);
+              if (padded !== bytes) padded.set(bytes);
+              gpu.queue.writeBuffer(buffer, 0, padded as Uint8Array<ArrayBuffer>);
+              return deviceTensor(ort.Tensor.fromGpuBuffer(buffer, { dataType: t.type, dims: [...t.dims], dispose: () => buffer.destroy() }));
+            },
+            async download(d: DeviceTensor): Promise<Tensor> {
+              const t = onDevice.get(d)!;
+              return hostTensor(t.type, await t.getData(), t.dims);
+            },
+            dispose(d: DeviceTensor): void {
+              onDevice.get(d)?.dispose();
+              onDevice.delete(d);
+            },
+            createSessionFromModel: (name: string, model: Uint8Array) => open(name, model, [], true),
+          },
+        }
+      : {}),
   };
 }

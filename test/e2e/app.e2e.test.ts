@@ -87,6 +87,8 @@ describe('Ad Studio in Chromium', () => {
     images.first = await generateAndRead();
     expect(await page.getByTestId('result-route').textContent()).toBe('on this device');
     expect(await page.getByTestId('result-provider').textContent()).toBe('webgpu');
+    // SDXL's default sampler (Euler) keeps the latents and constant feeds on the GPU between steps
+    expect(await page.getByTestId('result-provider').getAttribute('data-denoised-on')).toBe('device');
     const progress = await page.evaluate(() => (window as unknown as { downloadTexts: string[] }).downloadTexts);
     const downloads = progress.filter((t) => t.startsWith('Downloading the fp32 model'));
     expect(downloads.length).toBeGreaterThan(0);
@@ -146,6 +148,8 @@ describe('Ad Studio in Chromium', () => {
     await page.getByTestId('sampler').selectOption('dpmpp_2m_karras');
     const device = await generateAndRead();
     expect(await page.getByTestId('result-provider').textContent()).toBe('webgpu');
+    // DPM++ 2M keeps its history on the host: the loop steps there
+    expect(await page.getByTestId('result-provider').getAttribute('data-denoised-on')).toBe('host');
     await page.getByTestId('route-server').click();
     const remote = await generateAndRead();
     expect(await page.getByTestId('result-route').textContent()).toBe('on the server');

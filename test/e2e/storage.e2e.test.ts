@@ -6,7 +6,7 @@
  * and resumed with Range after a reload, the storage quota running out mid-download, a private window with a
  * tiny quota, a package marked full-size on a software adapter, and WASM without an adapter.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -110,6 +110,7 @@ describe('variants and chunked storage', () => {
     device = await generate(page);
     expect(await page.getByTestId('result-variant').textContent()).toBe('q4f32');
     expect(await page.getByTestId('result-provider').textContent()).toBe('webgpu');
+    expect(await page.getByTestId('result-provider').getAttribute('data-denoised-on')).toBe('device');
     const q4f32 = manifest.variants.find((v) => v.name === 'q4f32')!;
     const distinct = [...new Set(q4f32.files.map((p) => fileOf(p).sha256))];
     for (const sha256 of distinct) {
@@ -198,6 +199,41 @@ describe('verification and repair', () => {
   });
 });
 
+describe('updates', () => {
+  it('a changed package on the server replaces the stored manifest; only the changed file downloads', { timeout: 300_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ad-studio-e2e-update-'));
+    await addModel(FIXTURE_DIR, { modelsDir: dir, id: FIXTURE_ID, variants: ['q4f32'], chunkBytes: CHUNK });
+    const updating = await startServer({ modelsDir: dir, modelChunkBytes: CHUNK });
+    try {
+      const page = await browser();
+      await open(page, updating.url);
+      await fillBakery(page);
+      await generate(page);
+      expect(await page.getByTestId('result-variant').textContent()).toBe('q4f32');
+      const files = () => updating.requests.filter((u) => u.startsWith('/models/files/'));
+      const downloaded = files().length;
+
+      // the operator edits one file of the variant (a new scheduler default)
+      const path = join(dir, FIXTURE_ID, 'variants/q4f32/scheduler/scheduler_config.json');
+      const config = JSON.parse(readFileSync(path, 'utf8'));
+      rmSync(path);
+      writeFileSync(path, JSON.stringify({ ...config, timestep_spacing: 'trailing' }, null, 2));
+      const fresh = await updating.services.models.manifest(FIXTURE_ID);
+      const changed = fresh.files.find((f) => f.path === 'variants/q4f32/scheduler/scheduler_config.json')!;
+
+      await open(page, updating.url);
+      expect(await page.getByTestId('model-stored').textContent()).toMatch(/^q4f32 not on this device yet \(0\.0 MB to download\)$/);
+      await generate(page);
+      expect(await page.getByTestId('result-route').textContent()).toBe('on this device');
+      expect(files().slice(downloaded)).toEqual([`/models/files/${changed.sha256}`]);
+      expect(await page.getByTestId('model-stored').textContent()).toMatch(/^q4f32 on this device/);
+    } finally {
+      await updating.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('storage limits', () => {
   it('when the quota runs out while a full-size model downloads: a clear message, the server makes the image, nothing half-written counts', { timeout: 180_000 }, async () => {
     const realSize = await startServer({ modelsDir, modelChunkBytes: CHUNK, realSizeModels: [FIXTURE_ID] });
@@ -266,6 +302,7 @@ describe('devices that should not run a full-size model', () => {
     await page.getByTestId('route-device').click();
     const local = await generate(page);
     expect(await page.getByTestId('result-provider').textContent()).toBe('wasm');
+    expect(await page.getByTestId('result-provider').getAttribute('data-denoised-on')).toBe('host');
     expect(await page.getByTestId('result-variant').textContent()).toBe('q4f32');
     const value = psnr(decodeRgba(local).data, decodeRgba(remote).data);
     console.log(`browser q4f32 (wasm) against server fp32: PSNR ${value.toFixed(2)} dB`);

@@ -10,7 +10,7 @@
  * positional reads, skipping weight bytes, so a multi-gigabyte model with inline weights costs a few thousand
  * small reads.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 const ELEMENT_TYPES: Record<number, { name: string; bytes: number }> = {
   1: { name: 'float32', bytes: 4 },
@@ -164,8 +164,25 @@ async function castNode(r: WindowReader, from: number, to: number): Promise<{ in
   return op === 'Cast' ? { input, to: target } : undefined;
 }
 
-/** @throws RangeError for a file that is not a well-formed ONNX protobuf. */
+const scans = new Map<string, { key: string; scan: Promise<OnnxScan> }>();
+
+/**
+ * `readOnnx` of `path`, remembered while the file keeps its size and modification time (a full-size UNet's
+ * header takes seconds to walk).
+ * @throws RangeError for a file that is not a well-formed ONNX protobuf.
+ */
 export async function scanOnnx(path: string): Promise<OnnxScan> {
+  const info = await stat(path);
+  const key = `${info.size}:${info.mtimeMs}:${info.ino}`;
+  const known = scans.get(path);
+  if (known?.key === key) return known.scan;
+  const scan = readOnnx(path);
+  scans.set(path, { key, scan });
+  scan.catch(() => scans.delete(path));
+  return scan;
+}
+
+async function readOnnx(path: string): Promise<OnnxScan> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();

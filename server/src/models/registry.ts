@@ -1,11 +1,25 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { ModelManifest } from '../../../src/core/loading/manifest.ts';
 import { LoadedSlot } from '../../../src/core/pipelines/loadedSlot.ts';
 import { loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
 import type { OnnxRuntime } from '../../../src/core/runtime.ts';
 import { DirectoryStore } from './directoryStore.ts';
 import { buildManifest, type ManifestOptions } from './manifest.ts';
+
+/** Every file's path, size and modification time (dotfiles excepted): changes when the package does. */
+async function packageFingerprint(root: string): Promise<string> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const parts: string[] = [];
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const path = relative(root, join(e.parentPath, e.name));
+    if (path.split(sep).some((p) => p.startsWith('.'))) continue;
+    const info = await stat(join(e.parentPath, e.name));
+    parts.push(`${path}:${info.size}:${info.mtimeMs}`);
+  }
+  return parts.sort().join('\n');
+}
 
 /** The requested model id is not in the models directory. */
 export class UnknownModelError extends Error {
@@ -32,7 +46,9 @@ export interface RegistryOptions {
  */
 export class ModelRegistry {
   private manifests = new Map<string, Promise<ModelManifest>>();
-  private readonly bySha = new Map<string, string>();
+  private readonly fingerprints = new Map<string, string>();
+  /** Per package, the models-directory-relative path of each file's content, from its current manifest. */
+  private readonly bySha = new Map<string, Map<string, string>>();
   private readonly loaded = new LoadedSlot<SdxlPipeline>();
 
   constructor(readonly modelsDir: string, readonly runtime: OnnxRuntime, readonly defaultModel: string, readonly options: RegistryOptions) {}
@@ -55,9 +71,16 @@ export class ModelRegistry {
     return wanted;
   }
 
-  /** @throws UnknownModelError, or the manifest builder's error for a broken package. */
+  /**
+   * The package's manifest, rebuilt when a file was added, removed or changed (size or modification time)
+   * since it was built, so devices see an updated package without a server restart.
+   * @throws UnknownModelError, or the manifest builder's error for a broken package.
+   */
   async manifest(id: string): Promise<ModelManifest> {
     const resolved = await this.resolve(id);
+    const fingerprint = await packageFingerprint(join(this.modelsDir, resolved));
+    if (this.fingerprints.get(resolved) !== fingerprint) this.manifests.delete(resolved);
+    this.fingerprints.set(resolved, fingerprint);
     let manifest = this.manifests.get(resolved);
     if (!manifest) {
       const options: ManifestOptions = {
@@ -66,7 +89,7 @@ export class ModelRegistry {
         ...(this.options.realSizeModels?.includes(resolved) ? { realSize: true } : {}),
       };
       manifest = buildManifest(resolved, join(this.modelsDir, resolved), options).then((built) => {
-        for (const f of built.files) this.bySha.set(f.sha256, join(resolved, f.path));
+        this.bySha.set(resolved, new Map(built.files.map((f) => [f.sha256, join(resolved, f.path)])));
         return built;
       });
       manifest.catch(() => this.manifests.delete(resolved));
@@ -80,8 +103,9 @@ export class ModelRegistry {
    * them are built first when the hash is unknown); undefined when no package has it.
    */
   async pathForSha(sha256: string): Promise<string | undefined> {
-    if (!this.bySha.has(sha256)) await this.warmUp();
-    return this.bySha.get(sha256);
+    const find = () => [...this.bySha.values()].find((files) => files.has(sha256))?.get(sha256);
+    if (!find()) await this.warmUp();
+    return find();
   }
 
   /**

@@ -19,6 +19,25 @@ export class EulerDiscreteScheduler extends SigmaScheduler {
     super(config, options, { sigmaOptions: true });
   }
 
+  /** Whether the model predicts the noise (the SDXL default), the case `stepScalars` serves. */
+  get predictsEpsilon(): boolean {
+    return this.predictionType === 'epsilon';
+  }
+
+  /**
+   * The scalars of one epsilon-prediction `step`, for a step computed elsewhere (the GPU step graph of
+   * `deviceDenoise.ts`, which does `step`'s float32 operations in the same order): `sigma`,
+   * `dt = sigma_next - sigma`, and the next input's divisor `sqrt(sigma_next^2 + 1)` (`scaleModelInput`).
+   * Advances the step index as `step` does.
+   */
+  stepScalars(timestep: number): { sigma: number; dt: number; nextInputDenominator: number } {
+    const i = this.currentIndex(timestep);
+    const sigma = this.sigmas[i]!;
+    const next = this.sigmas[i + 1]!;
+    this.stepIndex = i + 1;
+    return { sigma, dt: f(next - sigma), nextInputDenominator: f(Math.sqrt(f(f(next * next) + 1))) };
+  }
+
   /** x0 per `prediction_type`, d = (x - x0) / sigma, x' = x + d * (sigma_next - sigma). */
   step(modelOutput: Float32Tensor, timestep: number, sample: Float32Tensor): SchedulerStepOutput {
     const i = this.currentIndex(timestep);

@@ -17,7 +17,14 @@ export const fileUrl = (baseUrl: string, sha256: string) => `${baseUrl}/files/${
 /** Connection failures tolerated in a row (each retry resumes from the last verified chunk). */
 const RETRIES = 3;
 
+const hex = (digest: ArrayBuffer) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * SHA-256 of one chunk: WebCrypto's native digest where the page is a secure context (several times faster),
+ * hash-wasm otherwise (plain http on a local network has no `crypto.subtle`).
+ */
 async function sha256Hex(hasher: IHasher, bytes: Uint8Array): Promise<string> {
+  if (globalThis.crypto?.subtle) return hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   hasher.init();
   hasher.update(bytes);
   return hasher.digest('hex');
@@ -95,20 +102,33 @@ export async function downloadFile(file: ManifestFile, options: DownloadOptions)
   onBytes(Math.min(record.verified * chunkBytes, file.size));
   if (file.size === 0) record.verified = record.chunks; // nothing to fetch; the digest below checks the empty file
 
+  // each chunk's IndexedDB write overlaps the next chunk's arrival; at most one write is in flight
+  let writing: Promise<void> = Promise.resolve();
   const store = async (index: number, bytes: Uint8Array) => {
     let verified = bytes;
     if ((await sha256Hex(check, bytes)) !== file.chunks[index]) verified = await fetchChunk(file, chunkBytes, index, baseUrl, check, signal);
     whole.update(verified);
-    record = { ...record!, verified: index + 1, state: whole.save() };
+    const next: StoredFile = { ...record!, verified: index + 1, state: whole.save() };
     const copy = verified.byteOffset === 0 && verified.byteLength === verified.buffer.byteLength ? (verified.buffer as ArrayBuffer) : verified.slice().buffer;
-    await putChunk(file.sha256, index, copy, record);
-    onBytes(verified.length);
+    await writing;
+    writing = putChunk(file.sha256, index, copy, next).then(() => {
+      record = next;
+      onBytes(verified.length);
+    });
+  };
+  const stream = async (from: number) => {
+    try {
+      await streamFrom(file, chunkBytes, from, baseUrl, store, signal);
+    } finally {
+      // a write that failed is the error to report; one that succeeded counts before a retry resumes
+      await writing;
+    }
   };
 
   for (let failures = 0; record.verified < record.chunks; ) {
     const before = record.verified;
     try {
-      await streamFrom(file, chunkBytes, record.verified, baseUrl, store, signal);
+      await stream(record.verified);
     } catch (error) {
       const retryable = error instanceof EngineError && error.code === 'model_download' && !(error instanceof ChunkVerificationError);
       if (!retryable || (record.verified === before && ++failures >= RETRIES)) throw error;

@@ -17,6 +17,8 @@ export interface HistoryEntry {
   executionProvider: string;
   /** The model variant this device ran; absent for the server. */
   variant?: string;
+  /** Where this device's denoising loop kept the latents. */
+  denoisedOn?: 'device' | 'host';
   totalMs: number;
   /** Why the device run failed, when the server made this image instead. */
   fallbackReason?: string;
@@ -44,6 +46,7 @@ export function historyEntry(request: GenerateRequest, result: EngineResult): Hi
     route: result.route,
     executionProvider: result.executionProvider,
     ...(result.variant ? { variant: result.variant } : {}),
+    ...(result.denoisedOn ? { denoisedOn: result.denoisedOn } : {}),
     totalMs: result.timings.totalMs,
     ...(result.fallbackFrom ? { fallbackReason: `${result.fallbackFrom.code}: ${result.fallbackFrom.message}` } : {}),
   };

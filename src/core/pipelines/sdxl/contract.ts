@@ -91,7 +91,7 @@ export function checkSessionContract(component: SdxlComponent, session: OnnxSess
  * type, rank, and each fixed dimension.
  * @throws ModelContractError naming the input and the mismatch.
  */
-export function checkFeeds(component: string, session: OnnxSession, feeds: Record<string, Tensor>): void {
+export function checkFeeds(component: string, session: OnnxSession, feeds: Record<string, Pick<Tensor, 'type' | 'dims'>>): void {
   for (const info of session.inputs) {
     const feed = feeds[info.name];
     if (!feed) throw new ModelContractError(`${component}: no feed for input "${info.name}"`);

@@ -12,6 +12,7 @@ import { encodePrompt, zerosLike } from './encodePrompt.ts';
 import { DEFAULT_STRENGTH, imageToLatents, prepareReferenceImage, strengthTimesteps } from './img2img.ts';
 import type { SdxlPipeline } from './load.ts';
 import { decodeLatents } from './vaeDecode.ts';
+import { canDenoiseOnDevice, denoiseOnDevice } from './deviceDenoise.ts';
 
 const f = Math.fround;
 
@@ -23,6 +24,11 @@ export interface GenerateOptions {
   now?: () => number;
   /** Largest GPU buffer, bytes: the VAE decodes in tiles when one pass would need more. */
   maxBufferBytes?: number;
+  /**
+   * Latents after every `every` steps (for a preview). On a device-resident loop this is the only time the
+   * latents are read back before the end, so ask only for what is shown.
+   */
+  preview?: { every: number; onLatents: (latents: Float32Tensor, step: number) => void };
 }
 
 function inputType(session: OnnxSession, name: string): TensorType {
@@ -104,6 +110,7 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
   const { width, height, seed } = request;
   const started = now();
   const runBefore = pipe.runMs();
+  const loadBefore = pipe.loadMs();
 
   // 1. Check inputs and define call parameters. guidance_scale <= 1 (or a guidance-embedding UNet) means one
   //    UNet pass per step.
@@ -159,23 +166,45 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
     time_ids: feedAs(unet, 'time_ids', doCfg ? concatBatch([negativeAddTimeIds, addTimeIds]) : addTimeIds),
   };
 
-  // 6. Denoising loop.
-  for (let i = 0; i < timesteps.length; i++) {
-    checkCancel();
-    const t = timesteps[i]!;
-    const scaled = scheduler.scaleModelInput(latents, t);
-    const latentModelInput = doCfg ? concatBatch([scaled, scaled]) : scaled;
-    const feeds = { sample: feedAs(unet, 'sample', latentModelInput), timestep: timestepFeed(unet, t, batch), ...constantFeeds };
-    checkFeeds('unet', unet, feeds);
-    const out = await unet.run(feeds, ['out_sample']);
-    let noisePred = asFloat32(out['out_sample']!);
-    if (doCfg) {
-      const [uncond, text] = splitBatch(noisePred) as [Float32Tensor, Float32Tensor];
-      noisePred = applyGuidance(uncond, text, request.guidance_scale);
-      if (request.guidance_rescale > 0) noisePred = rescaleNoiseCfg(noisePred, text, request.guidance_rescale);
+  // 6. Denoising loop: on the device where the runtime has one and the sampler allows, else on the host.
+  const wantLatents = (step: number) => Boolean(options.preview && step % options.preview.every === 0);
+  const afterStep = (step: number, stepLatents?: Float32Tensor) => {
+    if (stepLatents && options.preview) options.preview.onLatents(stepLatents, step);
+    options.onProgress?.({ stage: 'denoise', step, totalSteps: timesteps.length });
+  };
+  const onDevice = canDenoiseOnDevice(pipe, unet, scheduler, request.guidance_rescale);
+  if (onDevice) {
+    latents = await denoiseOnDevice({
+      pipe,
+      unet,
+      scheduler,
+      timesteps,
+      latents,
+      constantFeeds,
+      timestepFeed: (t) => timestepFeed(unet, t, batch),
+      ...(doCfg ? { guidanceScale: request.guidance_scale } : {}),
+      checkCancel,
+      wantLatents,
+      onStep: afterStep,
+    });
+  } else {
+    for (let i = 0; i < timesteps.length; i++) {
+      checkCancel();
+      const t = timesteps[i]!;
+      const scaled = scheduler.scaleModelInput(latents, t);
+      const latentModelInput = doCfg ? concatBatch([scaled, scaled]) : scaled;
+      const feeds = { sample: feedAs(unet, 'sample', latentModelInput), timestep: timestepFeed(unet, t, batch), ...constantFeeds };
+      checkFeeds('unet', unet, feeds);
+      const out = await unet.run(feeds, ['out_sample']);
+      let noisePred = asFloat32(out['out_sample']!);
+      if (doCfg) {
+        const [uncond, text] = splitBatch(noisePred) as [Float32Tensor, Float32Tensor];
+        noisePred = applyGuidance(uncond, text, request.guidance_scale);
+        if (request.guidance_rescale > 0) noisePred = rescaleNoiseCfg(noisePred, text, request.guidance_rescale);
+      }
+      latents = scheduler.step(noisePred, t, latents, generator).prevSample;
+      afterStep(i + 1, wantLatents(i + 1) ? latents : undefined);
     }
-    latents = scheduler.step(noisePred, t, latents, generator).prevSample;
-    options.onProgress?.({ stage: 'denoise', step: i + 1, totalSteps: timesteps.length });
   }
   const denoisedAt = now();
 
@@ -210,6 +239,7 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
     executionProvider: pipe.executionProvider,
     truncated,
     fp32VaeRetry,
-    timings: { encodeMs: encodedAt - started, denoiseMs: denoisedAt - encodedAt, decodeMs: done - denoisedAt, totalMs: done - started, runMs: pipe.runMs() - runBefore },
+    denoisedOn: onDevice ? 'device' : 'host',
+    timings: { encodeMs: encodedAt - started, denoiseMs: denoisedAt - encodedAt, decodeMs: done - denoisedAt, totalMs: done - started, runMs: pipe.runMs() - runBefore, loadMs: pipe.loadMs() - loadBefore },
   };
 }

@@ -33,8 +33,17 @@ export interface SdxlPipeline {
    * undefined when the package has none.
    */
   readonly fp32VaeDecoder?: () => Promise<OnnxSession>;
-  /** Milliseconds spent inside session runs since the pipeline loaded (the rest of a generation is the pipeline's own). */
+  /** Milliseconds spent inside session runs since the pipeline loaded. */
   runMs(): number;
+  /** Milliseconds spent creating sessions since the pipeline loaded (inside generations when `sequential`). */
+  loadMs(): number;
+  /** The runtime's device, where tensors can stay between runs (WebGPU); absent on host-only runtimes. */
+  readonly device?: OnnxRuntime['device'];
+  /**
+   * A session of a graph the pipeline builds itself (the device denoising step), created on the device once
+   * per `key` and kept with the pipeline. @throws when the runtime has no device.
+   */
+  auxiliarySession(key: string, build: () => Uint8Array): Promise<OnnxSession>;
   /** Releases every session (GPU buffers in the browser). */
   release(): Promise<void>;
 }
@@ -80,6 +89,7 @@ export async function loadSdxlPipeline(options: {
   const { store, runtime, onProgress } = options;
   const now = options.now ?? Date.now;
   let runMs = 0;
+  let loadMs = 0;
   const residency = options.residency ?? 'resident';
   const pkg = await readSdxlPackage(store);
   const [tokenizer, tokenizer2] = await Promise.all([loadClipTokenizer(store, 'tokenizer'), loadClipTokenizer(store, 'tokenizer_2')]);
@@ -88,26 +98,36 @@ export async function loadSdxlPipeline(options: {
 
   const create = async (component: SdxlComponent, from: FileStore, files: { modelPath: string; externalData: string[] }): Promise<OnnxSession> => {
     onProgress?.({ stage: 'load', component, index: available.indexOf(component), total: available.length });
-    const session = await runtime.createSession({ component, store: from, ...files });
+    const started = now();
+    const session = await runtime.createSession({ component, store: from, ...files }).finally(() => (loadMs += now() - started));
     try {
       checkSessionContract(component, session);
     } catch (error) {
       await session.release();
       throw error;
     }
+    return timed(session);
+  };
+  /** The session with its runs counted in `runMs`. */
+  const timed = (session: OnnxSession): OnnxSession => {
+    const clock = async <T>(work: () => Promise<T>): Promise<T> => {
+      const started = now();
+      try {
+        return await work();
+      } finally {
+        runMs += now() - started;
+      }
+    };
+    const runOnDevice = session.runOnDevice?.bind(session);
     return {
-      ...session,
-      async run(feeds, outputNames) {
-        const started = now();
-        try {
-          return await session.run(feeds, outputNames);
-        } finally {
-          runMs += now() - started;
-        }
-      },
+      inputs: session.inputs,
+      outputs: session.outputs,
+      run: (feeds, outputNames) => clock(() => session.run(feeds, outputNames)),
+      ...(runOnDevice ? { runOnDevice: (feeds: Parameters<typeof runOnDevice>[0], outputNames: readonly string[]) => clock(() => runOnDevice(feeds, outputNames)) } : {}),
       release: () => session.release(),
     };
   };
+  const auxiliary = new Map<string, Promise<OnnxSession>>();
   const session = (component: SdxlComponent): Promise<OnnxSession> => {
     let pending = sessions.get(component);
     if (!pending) {
@@ -159,8 +179,23 @@ export async function loadSdxlPipeline(options: {
     },
     ...(fp32VaeDecoder ? { fp32VaeDecoder } : {}),
     runMs: () => runMs,
+    loadMs: () => loadMs,
+    ...(runtime.device ? { device: runtime.device } : {}),
+    auxiliarySession(key, build) {
+      let pending = auxiliary.get(key);
+      if (!pending) {
+        if (!runtime.device) return Promise.reject(new RangeError(`${runtime.executionProvider} has no device for the pipeline's own graphs`));
+        pending = runtime.device.createSessionFromModel(key, build()).then(timed);
+        auxiliary.set(key, pending);
+        pending.catch(() => auxiliary.delete(key));
+      }
+      return pending;
+    },
     release: async () => {
       await releaseAll();
+      const own = [...auxiliary.values()];
+      auxiliary.clear();
+      await Promise.all(own.map(async (s) => (await s.catch(() => undefined))?.release()));
       const extra = fp32Vae;
       fp32Vae = undefined;
       await (await extra?.catch(() => undefined))?.release();
