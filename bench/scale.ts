@@ -252,6 +252,66 @@ async function browserFigures(modelsDir: string): Promise<void> {
   }
 }
 
+/** Ops whose outputs carry the activations (shape arithmetic excluded). */
+const ACTIVATION_OPS = new Set(['Conv', 'MatMul', 'Gemm', 'Add', 'Mul', 'Sub', 'Div', 'Softmax', 'LayerNormalization', 'InstanceNormalization', 'Sigmoid', 'Erf', 'Concat']);
+
+/**
+ * Headroom for fp16: the largest |value| of every activation of the full-size fp32 UNet at 1024x1024 (batch 2,
+ * guidance), from one run of a copy of the graph that also reduces each activation to its max |x|. fp16 holds
+ * up to 65504; an activation above it would be Inf in an fp16 run.
+ */
+async function fp16Headroom(): Promise<{ largest: number; where: string }> {
+  const onnxProto = (await import('onnx-proto')).default;
+  const { onnx } = onnxProto;
+  const dir = join(variantDir('fp32'), 'unet');
+  const model = onnx.ModelProto.decode(readFileSync(join(dir, 'model.onnx')));
+  const graph = model.graph!;
+  const float = new Set([...graph.input!.filter((i) => i.type?.tensorType?.elemType === 1).map((i) => i.name!)]);
+  const probes: string[] = [];
+  const names: string[] = [];
+  graph.initializer!.push({ name: 'probe_axes', dims: [1], dataType: 7, rawData: new Uint8Array(new BigInt64Array([0n]).buffer) });
+  for (const init of graph.initializer!) if (init.dataType === 1) float.add(init.name!);
+  for (const node of [...graph.node!]) {
+    // which values are float (shape arithmetic is int64): a Cast's target, else the data input's type
+    const op = node.opType!;
+    const to = Number(node.attribute?.find((a) => a.name === 'to')?.i ?? 0);
+    const isFloat = op === 'Cast' ? to === 1 : !['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero', 'Greater', 'Less', 'Equal', 'Not', 'And', 'Or'].includes(op) && float.has(node.input![op === 'Where' ? 1 : 0]!);
+    if (!isFloat) continue;
+    for (const out of node.output!) float.add(out);
+    if (!ACTIVATION_OPS.has(op)) continue;
+    for (const out of node.output!) {
+      const i = probes.length;
+      graph.node!.push(
+        { opType: 'Abs', input: [out], output: [`probe_abs_${i}`], name: `probe_abs_${i}` },
+        { opType: 'ReduceMax', input: [`probe_abs_${i}`], output: [`probe_max_${i}`], name: `probe_max_${i}`, attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { opType: 'Unsqueeze', input: [`probe_max_${i}`, 'probe_axes'], output: [`probe_${i}`], name: `probe_unsqueeze_${i}` },
+      );
+      probes.push(`probe_${i}`);
+      names.push(node.name!);
+    }
+  }
+  graph.node!.push({ opType: 'Concat', input: probes, output: ['activation_max'], name: 'probe_concat', attribute: [{ name: 'axis', type: 2, i: 0 }] });
+  graph.output!.push({ name: 'activation_max', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: probes.length }] } } } });
+  const probePath = join(dir, 'probe.onnx');
+  writeFileSync(probePath, onnx.ModelProto.encode(model).finish());
+  try {
+    const session = await ort.InferenceSession.create(probePath, { graphOptimizationLevel: 'basic' });
+    const wrapped = { inputs: session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] })) } as unknown as OnnxSession;
+    const feeds = Object.fromEntries(Object.entries(unetFeeds(wrapped, 1024)).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, [...v.dims])]));
+    // a denoising-time sample: unit-variance noise
+    const t = performance.now();
+    const out = (await session.run(feeds, ['activation_max']))['activation_max']!.data as Float32Array;
+    await session.release();
+    let best = 0;
+    out.forEach((v, i) => (v > out[best]! ? (best = i) : undefined));
+    const result = { largest: out[best]!, where: names[best]! };
+    line('fp16 headroom: largest |activation| of the full-size UNet at 1024x1024 (fp32 run)', `${result.largest.toFixed(1)} at ${result.where} (fp16 max 65504; ${probes.length} activations, ${((performance.now() - t) / 1000).toFixed(0)} s)`);
+    return result;
+  } finally {
+    rmSync(probePath, { force: true });
+  }
+}
+
 /** The fp16 and q4f16 UNet at 1024x1024 on onnxruntime-node's WebGPU EP, where an NVIDIA GPU is present. */
 async function nvidiaFigures(): Promise<void> {
   let gpu: string;
@@ -293,6 +353,7 @@ figures['nodeCpuUnetStep512Ms'] = Object.fromEntries(Object.entries(nodeSteps).m
 figures['nodeCpuUnetSessionCreateMs'] = Object.fromEntries(Object.entries(nodeSteps).map(([k, v]) => [k, Math.round(v.createMs)]));
 const nodeOverhead = await nodePipeline(variantDir('q4f32'));
 figures['nodePipelineOverhead'] = Number(nodeOverhead.overhead.toFixed(4));
+figures['fp16HeadroomUnet1024'] = await fp16Headroom();
 
 await browserFigures(modelsFolder());
 await nvidiaFigures();

@@ -53,6 +53,7 @@ function variant(name: string, o: { f16: boolean; unet: number; te: number; vae:
       weightBytes: o.unet + o.te + o.vae,
       downloadBytes: o.unet + o.te + o.vae,
       activations: sdxlTensorSites(sdxlUnet, sdxlVae, { unet: o.f16 ? 2 : 4, vae: 4 }),
+      peakMemoryBytes: { side: 1024, resident: 0, sequential: 0 },
     },
   };
 }

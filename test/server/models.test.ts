@@ -39,6 +39,10 @@ describe('npm run models -- add', () => {
       expect(v.needs.weightBytes).toBe(Object.values(v.components).reduce((n, c) => n + c.bytes, 0));
     }
     expect(q4f16!.needs.downloadBytes).toBeLessThan(fp32!.needs.downloadBytes / 2);
+    // the peak memory estimate at the native size: sequential residency holds less than resident
+    expect(q4f32!.needs.peakMemoryBytes.side).toBe(64);
+    expect(q4f32!.needs.peakMemoryBytes.sequential).toBeLessThan(q4f32!.needs.peakMemoryBytes.resident);
+    expect(q4f32!.needs.peakMemoryBytes.sequential).toBeGreaterThan(q4f32!.components.unet!.residentBytes);
   });
 
   it('every file and chunk hash in the manifest is the hash of the bytes on disk', async () => {

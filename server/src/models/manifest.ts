@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { sdxlTensorSites } from '../../../src/core/capabilities.ts';
+import { estimatePeakBytes, sdxlTensorSites } from '../../../src/core/capabilities.ts';
 import type { ManifestFile, ManifestVariant, ModelManifest, VariantComponent } from '../../../src/core/loading/manifest.ts';
 import { readSdxlPackage, type SdxlComponent } from '../../../src/core/loading/modelPackage.ts';
 import { DirectoryStore } from './directoryStore.ts';
@@ -61,7 +61,8 @@ async function readVariant(packageRoot: string, root: string, files: readonly Ma
   const weightBytes = list.reduce((n, c) => n + c.bytes, 0);
   const dtypeBytes = (c: SdxlComponent) => (components[c]?.dtype === 'float16' ? 2 : 4);
   const name = root ? root.slice('variants/'.length) : components.unet?.dtype === 'float16' ? 'fp16' : 'fp32';
-  return {
+  const side = pkg.unet.sample_size * pkg.vaeScaleFactor;
+  const variant: ManifestVariant = {
     name,
     root,
     files: own,
@@ -73,8 +74,11 @@ async function readVariant(packageRoot: string, root: string, files: readonly Ma
       // by content: identical files (the two tokenizers' vocabularies) download once
       downloadBytes: [...new Map(own.map((p) => files.find((f) => f.path === p)!).map((f) => [f.sha256, f.size])).values()].reduce((n, size) => n + size, 0),
       activations: sdxlTensorSites(pkg.unet, pkg.vae, { unet: dtypeBytes('unet'), vae: dtypeBytes('vae_decoder') }),
+      peakMemoryBytes: { side, resident: 0, sequential: 0 },
     },
   };
+  variant.needs.peakMemoryBytes = { side, resident: estimatePeakBytes(variant, side, side, 'resident'), sequential: estimatePeakBytes(variant, side, side, 'sequential') };
+  return variant;
 }
 
 export interface ManifestOptions {

@@ -41,6 +41,12 @@ export interface VariantNeeds {
   downloadBytes: number;
   /** Tensors that grow with the image size, in each component's element type (see `largestActivation`). */
   activations: TensorSite[];
+  /**
+   * Estimated peak memory of a generation at the model's native size (`estimatePeakBytes`, VAE activations
+   * uncapped), bytes, with every session resident and with sequential residency; other sizes are computed
+   * from `activations`.
+   */
+  peakMemoryBytes: { side: number; resident: number; sequential: number };
 }
 
 /**
