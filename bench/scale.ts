@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
+import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { chromium, type Page } from 'playwright-core';
 import { readSdxlPackage } from '../src/core/loading/modelPackage.ts';
@@ -83,19 +84,20 @@ function componentSizes(dir: string): Record<string, number> {
   return sizes;
 }
 
-/** UNet feeds at `size` pixels, batch 2, in the graph's declared types and ranks. */
-function unetFeeds(session: OnnxSession, size: number): Record<string, Tensor> {
+/** UNet feeds at `size` pixels, batch 2 (guidance) unless told, in the graph's declared types and ranks. */
+function unetFeeds(session: OnnxSession, size: number, batch = 2): Record<string, Tensor> {
   const type = (name: string) => session.inputs.find((i) => i.name === name)!;
   const latent = size / 8;
   const floats = (name: string, dims: number[], fill: (i: number) => number) => castFloat(float32(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)), dims), type(name).type as TensorType);
   const t = type('timestep');
-  const timestep = t.type === 'int64' ? intTensor([500, 500].slice(0, t.shape.length ? 2 : 1), t.shape.length ? [2] : [], 'int64') : castFloat(float32(new Float32Array(t.shape.length ? 2 : 1).fill(500), t.shape.length ? [2] : []), t.type as TensorType);
+  const steps = t.shape.length ? [batch] : [];
+  const timestep = t.type === 'int64' ? intTensor(new Array(steps[0] ?? 1).fill(500), steps, 'int64') : castFloat(float32(new Float32Array(steps[0] ?? 1).fill(500), steps), t.type as TensorType);
   return {
-    sample: floats('sample', [2, 4, latent, latent], (i) => Math.sin(i * 0.01)),
+    sample: floats('sample', [batch, 4, latent, latent], (i) => Math.sin(i * 0.01)),
     timestep,
-    encoder_hidden_states: floats('encoder_hidden_states', [2, 77, 2048], (i) => Math.cos(i * 0.001)),
-    text_embeds: floats('text_embeds', [2, 1280], (i) => Math.sin(i * 0.1)),
-    time_ids: floats('time_ids', [2, 6], (i) => [size, size, 0, 0, size, size][i % 6]!),
+    encoder_hidden_states: floats('encoder_hidden_states', [batch, 77, 2048], (i) => Math.cos(i * 0.001)),
+    text_embeds: floats('text_embeds', [batch, 1280], (i) => Math.sin(i * 0.1)),
+    time_ids: floats('time_ids', [batch, 6], (i) => [size, size, 0, 0, size, size][i % 6]!),
   };
 }
 
@@ -256,57 +258,73 @@ async function browserFigures(modelsDir: string): Promise<void> {
 const ACTIVATION_OPS = new Set(['Conv', 'MatMul', 'Gemm', 'Add', 'Mul', 'Sub', 'Div', 'Softmax', 'LayerNormalization', 'InstanceNormalization', 'Sigmoid', 'Erf', 'Concat']);
 
 /**
- * Headroom for fp16: the largest |value| of every activation of the full-size fp32 UNet at 1024x1024 (batch 2,
- * guidance), from one run of a copy of the graph that also reduces each activation to its max |x|. fp16 holds
- * up to 65504; an activation above it would be Inf in an fp16 run.
+ * Headroom for fp16: the largest |value| of every activation of the full-size fp32 UNet at `size` pixels (batch 1,
+ * a unit-variance sample), from one run of a copy of the graph that also reduces each activation to its max |x|.
+ * The probes feed one running maximum whose chain the graph's output depends on, so onnxruntime's depth-first
+ * execution order (inputs of larger node index first) runs each probe right after its activation and frees the
+ * activation as in the plain graph; as independent outputs, the probes would run last and pin every activation
+ * (over 24 GB). fp16 holds up to 65504; an activation above it would be Inf in an fp16 run.
  */
-async function fp16Headroom(): Promise<{ largest: number; where: string }> {
+async function fp16Headroom(size = 1024): Promise<{ largest: number; where: string; activations: number; next: string[] }> {
   const onnxProto = (await import('onnx-proto')).default;
   const { onnx } = onnxProto;
   const dir = join(variantDir('fp32'), 'unet');
   const model = onnx.ModelProto.decode(readFileSync(join(dir, 'model.onnx')));
-  const graph = model.graph!;
-  const float = new Set([...graph.input!.filter((i) => i.type?.tensorType?.elemType === 1).map((i) => i.name!)]);
-  const probes: string[] = [];
-  const names: string[] = [];
-  graph.initializer!.push({ name: 'probe_axes', dims: [1], dataType: 7, rawData: new Uint8Array(new BigInt64Array([0n]).buffer) });
-  for (const init of graph.initializer!) if (init.dataType === 1) float.add(init.name!);
-  for (const node of [...graph.node!]) {
-    // which values are float (shape arithmetic is int64): a Cast's target, else the data input's type
+  const g = model.graph!;
+  // the float activations: outputs of compute ops on float data (shape arithmetic is int64)
+  const float = new Set<string>([...g.input!.filter((i) => i.type?.tensorType?.elemType === 1).map((i) => i.name!), ...g.initializer!.filter((i) => i.dataType === 1).map((i) => i.name!)]);
+  const sites: { value: string; node: string }[] = [];
+  for (const node of g.node!) {
     const op = node.opType!;
     const to = Number(node.attribute?.find((a) => a.name === 'to')?.i ?? 0);
     const isFloat = op === 'Cast' ? to === 1 : !['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero', 'Greater', 'Less', 'Equal', 'Not', 'And', 'Or'].includes(op) && float.has(node.input![op === 'Where' ? 1 : 0]!);
     if (!isFloat) continue;
     for (const out of node.output!) float.add(out);
-    if (!ACTIVATION_OPS.has(op)) continue;
-    for (const out of node.output!) {
-      const i = probes.length;
-      graph.node!.push(
-        { opType: 'Abs', input: [out], output: [`probe_abs_${i}`], name: `probe_abs_${i}` },
-        { opType: 'ReduceMax', input: [`probe_abs_${i}`], output: [`probe_max_${i}`], name: `probe_max_${i}`, attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
-        { opType: 'Unsqueeze', input: [`probe_max_${i}`, 'probe_axes'], output: [`probe_${i}`], name: `probe_unsqueeze_${i}` },
-      );
-      probes.push(`probe_${i}`);
-      names.push(node.name!);
-    }
+    if (ACTIVATION_OPS.has(op)) sites.push({ value: node.output![0]!, node: node.name! });
   }
-  graph.node!.push({ opType: 'Concat', input: probes, output: ['activation_max'], name: 'probe_concat', attribute: [{ name: 'axis', type: 2, i: 0 }] });
-  graph.output!.push({ name: 'activation_max', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: probes.length }] } } } });
+  const keep = [{ name: 'keepdims', type: 2, i: 0 }];
+  sites.forEach((site, i) => {
+    // max |x| = max(max x, -min x): two reductions, no full-size temporary
+    g.node!.push(
+      { opType: 'ReduceMax', input: [site.value], output: [`probe_max_${i}`], name: `probe_max_${i}`, attribute: keep },
+      { opType: 'ReduceMin', input: [site.value], output: [`probe_min_${i}`], name: `probe_min_${i}`, attribute: keep },
+      { opType: 'Neg', input: [`probe_min_${i}`], output: [`probe_neg_${i}`], name: `probe_neg_${i}` },
+      { opType: 'Max', input: [`probe_max_${i}`, `probe_neg_${i}`], output: [`probe_${i}`], name: `probe_${i}` },
+    );
+    g.output!.push({ name: `probe_${i}`, type: { tensorType: { elemType: 1, shape: { dim: [] } } } });
+  });
+  // the running maximum, appended after every probe so each link has a larger index than the next probe
+  sites.forEach((_, i) => {
+    if (i > 0) g.node!.push({ opType: 'Max', input: [i === 1 ? 'probe_0' : `running_${i - 1}`, `probe_${i}`], output: [`running_${i}`], name: `running_${i}` });
+  });
+  const last = `running_${sites.length - 1}`;
+  // out_sample + 0 * running max: the output's producer depends on the chain
+  const outName = g.output![0]!.name!;
+  const producer = g.node!.find((n) => n.output!.includes(outName))!;
+  producer.output = producer.output!.map((o) => (o === outName ? `${outName}_unprobed` : o));
+  g.initializer!.push({ name: 'probe_zero', dims: [], dataType: 1, rawData: new Uint8Array(4) });
+  g.node!.push(
+    { opType: 'Mul', input: [last, 'probe_zero'], output: ['probe_nothing'], name: 'probe_nothing' },
+    { opType: 'Add', input: [`${outName}_unprobed`, 'probe_nothing'], output: [outName], name: 'probe_output' },
+  );
   const probePath = join(dir, 'probe.onnx');
   writeFileSync(probePath, onnx.ModelProto.encode(model).finish());
+  const started = performance.now();
   try {
     const session = await ort.InferenceSession.create(probePath, { graphOptimizationLevel: 'basic' });
-    const wrapped = { inputs: session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] })) } as unknown as OnnxSession;
-    const feeds = Object.fromEntries(Object.entries(unetFeeds(wrapped, 1024)).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, [...v.dims])]));
-    // a denoising-time sample: unit-variance noise
-    const t = performance.now();
-    const out = (await session.run(feeds, ['activation_max']))['activation_max']!.data as Float32Array;
-    await session.release();
-    let best = 0;
-    out.forEach((v, i) => (v > out[best]! ? (best = i) : undefined));
-    const result = { largest: out[best]!, where: names[best]! };
-    line('fp16 headroom: largest |activation| of the full-size UNet at 1024x1024 (fp32 run)', `${result.largest.toFixed(1)} at ${result.where} (fp16 max 65504; ${probes.length} activations, ${((performance.now() - t) / 1000).toFixed(0)} s)`);
-    return result;
+    try {
+      const wrapped = { inputs: session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] })) } as unknown as OnnxSession;
+      const feeds = Object.fromEntries(Object.entries(unetFeeds(wrapped, size, 1)).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, [...v.dims])]));
+      const out = await session.run(feeds, [outName, ...sites.map((_, i) => `probe_${i}`)]);
+      const values = sites.map((site, i) => ({ value: (out[`probe_${i}`]!.data as Float32Array)[0]!, where: site.node }));
+      // NaN sorts first: a non-finite activation is the headline
+      values.sort((a, b) => (Number.isNaN(a.value) ? -1 : Number.isNaN(b.value) ? 1 : b.value - a.value));
+      const best = { largest: values[0]!.value, where: values[0]!.where, activations: sites.length, next: values.slice(1, 4).map((v) => `${v.value.toFixed(1)} at ${v.where}`) };
+      line(`fp16 headroom: largest |activation| of the full-size UNet at ${size}x${size} (fp32 run)`, `${best.largest.toFixed(1)} at ${best.where}, then ${best.next.join(', ')} (fp16 max 65504; all ${sites.length} activations, ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      return best;
+    } finally {
+      await session.release();
+    }
   } finally {
     rmSync(probePath, { force: true });
   }
@@ -339,23 +357,31 @@ async function nvidiaFigures(): Promise<void> {
   figures['nvidiaWebgpu'] = { gpu, unetStepMs1024: results };
 }
 
+/** Parts of the bench; `npm run bench:scale -- --only headroom,browser` runs some (the full run prints every figure). */
+const PARTS = ['sizes', 'node', 'headroom', 'browser', 'nvidia'] as const;
+const only = parseArgs({ options: { only: { type: 'string' } } }).values.only?.split(',');
+for (const part of only ?? []) if (!(PARTS as readonly string[]).includes(part)) throw new RangeError(`--only takes ${PARTS.join(', ')}, got "${part}"`);
+const run = (part: (typeof PARTS)[number]) => !only || only.includes(part);
+
 const started = performance.now();
 mkdirSync(BENCH, { recursive: true });
 tsx(['scripts/fixtures.ts', '--config', 'sdxl-base', '--out', EXPORT]);
-const sizes: Record<string, Record<string, number>> = { fp16: componentSizes(EXPORT) };
-for (const name of VARIANTS) sizes[name] = componentSizes(variantDir(name));
-for (const [variant, s] of Object.entries(sizes)) line(`${variant}: component sizes`, Object.entries(s).map(([c, b]) => `${c} ${mb(b)}`).join(', '));
-figures['componentBytes'] = sizes;
-
-const nodeSteps: Record<string, { createMs: number; stepMs: number }> = {};
-for (const name of ['q4f32', 'q8', 'fp32'] as const) nodeSteps[name] = await nodeUnetStep(name, variantDir(name));
-figures['nodeCpuUnetStep512Ms'] = Object.fromEntries(Object.entries(nodeSteps).map(([k, v]) => [k, Math.round(v.stepMs)]));
-figures['nodeCpuUnetSessionCreateMs'] = Object.fromEntries(Object.entries(nodeSteps).map(([k, v]) => [k, Math.round(v.createMs)]));
-const nodeOverhead = await nodePipeline(variantDir('q4f32'));
-figures['nodePipelineOverhead'] = Number(nodeOverhead.overhead.toFixed(4));
-figures['fp16HeadroomUnet1024'] = await fp16Headroom();
-
-await browserFigures(modelsFolder());
-await nvidiaFigures();
+if (run('sizes')) {
+  const sizes: Record<string, Record<string, number>> = { fp16: componentSizes(EXPORT) };
+  for (const name of VARIANTS) sizes[name] = componentSizes(variantDir(name));
+  for (const [variant, s] of Object.entries(sizes)) line(`${variant}: component sizes`, Object.entries(s).map(([c, b]) => `${c} ${mb(b)}`).join(', '));
+  figures['componentBytes'] = sizes;
+}
+if (run('node')) {
+  const nodeSteps: Record<string, { createMs: number; stepMs: number }> = {};
+  for (const name of ['q4f32', 'q8', 'fp32'] as const) nodeSteps[name] = await nodeUnetStep(name, variantDir(name));
+  figures['nodeCpuUnetStep512Ms'] = Object.fromEntries(Object.entries(nodeSteps).map(([k, v]) => [k, Math.round(v.stepMs)]));
+  figures['nodeCpuUnetSessionCreateMs'] = Object.fromEntries(Object.entries(nodeSteps).map(([k, v]) => [k, Math.round(v.createMs)]));
+  const nodeOverhead = await nodePipeline(variantDir('q4f32'));
+  figures['nodePipelineOverhead'] = Number(nodeOverhead.overhead.toFixed(4));
+}
+if (run('headroom')) figures['fp16HeadroomUnet1024'] = await fp16Headroom();
+if (run('browser')) await browserFigures(modelsFolder());
+if (run('nvidia')) await nvidiaFigures();
 figures['seconds'] = Math.round((performance.now() - started) / 1000);
 console.log(JSON.stringify(figures));
