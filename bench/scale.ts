@@ -225,7 +225,7 @@ async function browserFigures(modelsDir: string): Promise<void> {
     heap.phase(undefined);
     heap.stop();
     const overhead = pipelineOverhead(gen.timings as unknown as StageTimings);
-    line('full-size q4f32 generation in Chromium, WASM, 256x256, 1 step, guidance 0', `${(gen.totalMs / 1000).toFixed(1)} s (sessions ${(gen.loadMs / 1000).toFixed(1)} s at load; encode ${(gen.timings['encodeMs']! / 1000).toFixed(1)}, denoise ${(gen.timings['denoiseMs']! / 1000).toFixed(1)}, decode ${(gen.timings['decodeMs']! / 1000).toFixed(1)} s)`);
+    line('full-size q4f32 generation in Chromium, WASM, 256x256, 1 step, guidance 0', `${(gen.totalMs / 1000).toFixed(1)} s (encode ${(gen.timings['encodeMs']! / 1000).toFixed(1)}, denoise ${(gen.timings['denoiseMs']! / 1000).toFixed(1)}, decode ${(gen.timings['decodeMs']! / 1000).toFixed(1)} s)`);
     line('  of which creating sessions (sequential residency)', `${(gen.timings['loadMs']! / 1000).toFixed(1)} s`);
     line('  pipeline overhead (outside session runs and creation)', `${(100 * overhead).toFixed(2)}%`);
     for (const [phase, bytes] of Object.entries(heap.peaks)) line(`peak JS heap of the worker while ${phase === 'sessions' ? 'creating sessions' : phase === 'download' ? 'downloading' : 'generating'}`, `${mb(bytes)} (largest shard ${mb(largestShard)})`);
