@@ -6,7 +6,9 @@ import { describeError, type ErrorCode } from '../../src/core/errors.ts';
 import { generate } from '../../src/core/pipelines/sdxl/index.ts';
 import type { ServerConfig } from './config.ts';
 import { ImageStore } from './images/imageStore.ts';
+import { boundedJsonParser } from './http/jsonBody.ts';
 import { JobQueue } from './jobs/jobQueue.ts';
+import { JobStore } from './jobs/jobStore.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { createNodeRuntime } from './ortNodeRuntime.ts';
 import { generationRoutes } from './routes/generations.ts';
@@ -14,7 +16,7 @@ import { imageRoutes } from './routes/images.ts';
 import { modelRoutes } from './routes/models.ts';
 import type { Services } from './services.ts';
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 400, unknown_model: 404, cancelled: 409, queue_full: 503 };
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 400, unknown_model: 404, cancelled: 409, idempotency_conflict: 422, queue_full: 503 };
 
 /**
  * The Ad Studio server: the generation API, model packages, images, and the built app, on one origin.
@@ -29,17 +31,20 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     realSizeModels: config.realSizeModels,
   });
   const images = new ImageStore(join(config.dataDir, 'images'));
+  const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));
   const jobs = new JobQueue(
+    store,
     async (request, onProgress, signal) => {
       const pipeline = await models.pipeline(request.model!);
       const out = await generate(pipeline, request, { onProgress, signal, now: () => performance.now() });
       const sha256 = await images.put(out.png);
       return { sha256, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated };
     },
-    { retentionMs: config.jobRetentionMs, maxQueued: config.maxQueuedJobs },
+    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts },
   );
   const services: Services = { models, jobs, images };
 
+  boundedJsonParser(app);
   app.addHook('onSend', async (_req, reply) => {
     reply.header('cross-origin-opener-policy', 'same-origin');
     reply.header('cross-origin-embedder-policy', 'require-corp');
@@ -51,9 +56,10 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     const status = fastifyError.statusCode ?? fastifyError.status;
     if (status && status < 500) {
       // Fastify's own client errors (malformed JSON, too large a body) and static-file refusals
-      const tooLarge = status === 413 && 'the request is over 16 MiB; a reference image may be at most 10 MiB';
+      const limit = req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
+      const tooLarge = status === 413 && `the request body is over ${limit / 1048576} MiB, the limit of ${req.method} ${req.routeOptions.url ?? req.url}`;
       const body = tooLarge
-        ? { code: 'invalid_request', message: `image: ${tooLarge}`, issues: [{ field: 'image', message: tooLarge }] }
+        ? { code: 'invalid_request', message: tooLarge, issues: [{ field: '(body)', message: tooLarge }] }
         : status === 400 || status === 415
           ? { code: 'invalid_request', message: fastifyError.message, issues: [{ field: '(body)', message: fastifyError.message }] }
           : { code: 'not_found', message: fastifyError.message };
@@ -73,6 +79,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
 
   app.addHook('onClose', async () => {
     await jobs.close();
+    store.close();
     await models.close();
   });
   return { app, services };

@@ -9,14 +9,14 @@ export interface ServerConfig {
   /** Folder of model packages, one sub-folder per model id. */
   modelsDir: string;
   defaultModel: string;
-  /** Generated images, content-addressed. */
+  /** Generated images (content-addressed, `images/`) and the job database (`jobs.sqlite`, SQLite). */
   dataDir: string;
   /** Built app (vite build output); not served when absent. */
   staticDir: string;
   executionProvider: NodeExecutionProvider;
-  /** How long finished jobs stay readable, milliseconds. */
-  jobRetentionMs: number;
   maxQueuedJobs: number;
+  /** Starts a job gets before a crash mid-run fails it as `interrupted`. */
+  maxJobAttempts: number;
   /** Chunk size of the manifests' per-chunk hashes (the unit a device verifies and re-fetches), bytes. */
   modelChunkBytes: number;
   /** Variant names in order of preference, for the manifests. */
@@ -31,6 +31,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be an integer in [0, 65535], got "${env.PORT}"`);
   const chunk = Number(env.MODEL_CHUNK_BYTES ?? 16 * 1024 * 1024);
   if (!Number.isInteger(chunk) || chunk < 1024) throw new RangeError(`MODEL_CHUNK_BYTES must be an integer of at least 1024, got "${env.MODEL_CHUNK_BYTES}"`);
+  const attempts = Number(env.JOB_MAX_ATTEMPTS ?? 2);
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new RangeError(`JOB_MAX_ATTEMPTS must be an integer in [1, 100], got "${env.JOB_MAX_ATTEMPTS}"`);
   const list = (value: string | undefined, fallback: readonly string[]) => (value === undefined ? [...fallback] : value.split(',').map((s) => s.trim()).filter(Boolean));
   const provider = env.ORT_EXECUTION_PROVIDER ?? 'cpu';
   if (provider !== 'cpu' && provider !== 'cuda') throw new RangeError(`ORT_EXECUTION_PROVIDER must be cpu or cuda, got "${provider}"`);
@@ -42,8 +44,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     dataDir: resolve(root, env.DATA_DIR ?? 'data'),
     staticDir: resolve(root, env.STATIC_DIR ?? 'dist'),
     executionProvider: provider,
-    jobRetentionMs: 60 * 60 * 1000,
     maxQueuedJobs: 100,
+    maxJobAttempts: attempts,
     modelChunkBytes: chunk,
     variantOrder: list(env.MODEL_VARIANT_ORDER, DEFAULT_VARIANT_ORDER),
     realSizeModels: list(env.REAL_SIZE_MODELS, []),

@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'cancelled',
   'server_unreachable',
   'queue_full',
+  'idempotency_conflict',
+  'interrupted',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

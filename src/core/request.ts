@@ -82,10 +82,15 @@ export function parseGenerateRequest(input: unknown): GenerateRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new RequestValidationError([{ field: '(body)', message: 'must be a JSON object' }]);
   }
-  const value = Value.Default(GenerateRequestSchema, structuredCloneJson(input));
+  const value = Value.Default(GenerateRequestSchema, structuredCloneJson(input)) as Record<string, unknown>;
   const issues: RequestIssue[] = [];
+  // Unknown fields are one issue, reported apart: TypeBox buffers at most `maxErrors` (8) errors, and a body
+  // full of unknown fields must not crowd out the known fields' errors.
+  const unknown = unknownFields(value);
+  if (unknown.length) issues.push({ field: '(body)', message: `unknown field(s) ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}` });
+  const known = Object.fromEntries(Object.entries(value).filter(([k]) => !unknown.includes(k)));
   const seen = new Set<string>();
-  for (const error of Value.Errors(GenerateRequestSchema, value)) {
+  for (const error of Value.Errors(GenerateRequestSchema, known)) {
     if (error.keyword === 'required') {
       const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
       for (const field of missing.filter((f) => !seen.has(f))) {
@@ -95,22 +100,39 @@ export function parseGenerateRequest(input: unknown): GenerateRequest {
       continue;
     }
     const field = error.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(body)';
-    if (error.keyword === 'boolean' || seen.has(field)) continue; // additionalProperties reports twice
+    if (error.keyword === 'boolean' || seen.has(field)) continue;
     seen.add(field);
-    const got = field === '(body)' ? '' : ` (got ${describe(valueAt(value, field))})`;
+    const got = field === '(body)' ? '' : ` (got ${describe(valueAt(known, field))})`;
     const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues;
-    const message =
-      error.keyword === 'additionalProperties' ? `unknown field(s) ${unknownFields(value).join(', ')}`
-      : allowed ? `must be one of ${allowed.join(', ')}${got}`
-      : `${error.message}${got}`;
-    issues.push({ field, message });
+    issues.push({ field, message: allowed ? `must be one of ${allowed.join(', ')}${got}` : `${error.message}${got}` });
   }
-  const request = value as GenerateRequest;
-  if (!issues.some((i) => i.field === 'prompt') && request.prompt.trim() === '') {
-    issues.push({ field: 'prompt', message: 'must contain some text (got only whitespace)' });
-  }
+  // the error list is capped; the exhaustive check decides
+  if (!issues.length && !Value.Check(GenerateRequestSchema, known)) issues.push({ field: '(body)', message: 'does not match the request schema' });
+  if (issues.length) throw new RequestValidationError(issues);
+  const request = known as GenerateRequest;
+  if (request.prompt.trim() === '') issues.push({ field: 'prompt', message: 'must contain some text (got only whitespace)' });
+  const noStep = request.image === undefined ? undefined : strengthIssue(request.num_inference_steps, request.strength ?? DEFAULT_STRENGTH);
+  if (noStep) issues.push(noStep);
   if (issues.length) throw new RequestValidationError(issues);
   return request;
+}
+
+/** diffusers `StableDiffusionXLImg2ImgPipeline.__call__` default strength. */
+export const DEFAULT_STRENGTH = 0.3;
+
+/**
+ * Denoising steps image-to-image runs (diffusers `get_timesteps`): `init_timestep = min(int(n * strength), n)`.
+ * @param numInferenceSteps the request's `num_inference_steps` (1 to 150).
+ * @param strength in (0, 1].
+ */
+export function imageToImageSteps(numInferenceSteps: number, strength: number): number {
+  return Math.min(Math.trunc(numInferenceSteps * strength), numInferenceSteps);
+}
+
+/** The `strength` issue when image-to-image would run no step, else undefined. */
+export function strengthIssue(numInferenceSteps: number, strength: number): RequestIssue | undefined {
+  if (imageToImageSteps(numInferenceSteps, strength) >= 1) return undefined;
+  return { field: 'strength', message: `${strength} of ${numInferenceSteps} steps runs no step; raise strength to at least ${(1 / numInferenceSteps).toFixed(3)} or add steps` };
 }
 
 function unknownFields(value: unknown): string[] {

@@ -1,159 +1,148 @@
-import { randomUUID } from 'node:crypto';
-import { describeError, EngineError, type ErrorInfo } from '../../../src/core/errors.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import { describeError, EngineError } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
-import type { ProgressEvent, StageTimings } from '../../../src/core/types.ts';
+import type { VerifiedImage } from '../images/verifyReference.ts';
+import type { JobStore, StoredJob } from './jobStore.ts';
+import type { JobRunner, JobStatus, JobView } from './jobTypes.ts';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-/** What a finished generation left behind. */
-export interface JobResult {
-  sha256: string;
-  width: number;
-  height: number;
-  seed: number;
-  execution_provider: string;
-  timings: StageTimings;
-  truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
-}
-
-/** What the API says about a request's reference image (the image itself is not echoed back). */
-export interface ReferenceImageInfo {
-  type: string;
-  width: number;
-  height: number;
-  bytes: number;
-}
-
-/** A job as the API shows it (snake_case JSON). */
-export interface JobView {
+/** The running job: what lives only in memory. */
+interface Running {
   id: string;
-  status: JobStatus;
-  /** The request without its `image` data (see `reference_image`). */
-  request: Omit<GenerateRequest, 'image'>;
-  reference_image?: ReferenceImageInfo;
-  /** Jobs ahead of this one while queued. */
-  queue_position: number;
-  progress: { stage: ProgressEvent['stage'] | 'queued'; step: number; total_steps: number };
-  result?: JobResult;
-  error?: ErrorInfo;
-  created_at: string;
-  started_at?: string;
-  finished_at?: string;
-}
-
-/** Runs one job; must honour `signal` between steps. */
-export type JobRunner = (request: GenerateRequest, onProgress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<JobResult>;
-
-interface Job {
-  view: JobView;
-  /** The full request, reference image included; dropped when the job ends. */
-  request?: GenerateRequest;
   controller: AbortController;
+  progress: JobView['progress'];
+  stepStarted: number;
+  stepMs: number[];
 }
 
 /**
- * An in-process FIFO of generation jobs, run one at a time (one GPU, one model in memory). Finished
- * jobs are kept for `retentionMs` so clients can read their results; the images themselves live on in the
- * image store. Jobs do not survive a restart.
+ * Generation jobs, durable in a `JobStore`, run one at a time in submission order (one GPU, one model in
+ * memory). A job is committed before `submit` returns. On start, jobs a crash left running are re-queued
+ * up to `maxAttempts` starts, then failed with `interrupted`.
  */
 export class JobQueue {
-  private readonly jobs = new Map<string, Job>();
-  private readonly pending: Job[] = [];
-  private running: Job | undefined;
+  private running: Running | undefined;
   private idle: Promise<void> = Promise.resolve();
+  private closed = false;
 
-  constructor(private readonly runner: JobRunner, private readonly options: { retentionMs: number; maxQueued: number }) {}
-
-  /** @throws EngineError `queue_full` when `maxQueued` jobs are already waiting. */
-  submit(request: GenerateRequest, referenceImage?: ReferenceImageInfo): JobView {
-    if (this.pending.length >= this.options.maxQueued) throw new EngineError('queue_full', `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
-    this.prune();
-    const { image: _image, ...shown } = request;
-    const job: Job = {
-      controller: new AbortController(),
-      request,
-      view: {
-        id: randomUUID(),
-        status: 'queued',
-        request: shown,
-        ...(referenceImage ? { reference_image: referenceImage } : {}),
-        queue_position: this.pending.length + (this.running ? 1 : 0),
-        progress: { stage: 'queued', step: 0, total_steps: request.num_inference_steps },
-        created_at: new Date().toISOString(),
-      },
-    };
-    this.jobs.set(job.view.id, job);
-    this.pending.push(job);
+  constructor(
+    private readonly store: JobStore,
+    private readonly runner: JobRunner,
+    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number },
+  ) {
+    store.recover(options.maxAttempts);
     this.pump();
-    return this.snapshot(job);
+  }
+
+  /**
+   * Stores a queued job, or returns the job stored under `idempotencyKey` (`created` false).
+   * @throws EngineError `queue_full` when `maxQueued` jobs are already waiting.
+   * @throws IdempotencyConflictError when the key was used with another request.
+   */
+  submit(request: GenerateRequest, image?: VerifiedImage, idempotencyKey?: string): { job: JobView; created: boolean } {
+    const { image: _data, ...shown } = request;
+    const requestHash = createHash('sha256').update(JSON.stringify(shown)).update(image?.sha256 ?? '').digest('hex');
+    if (idempotencyKey === undefined && this.store.countByStatus('queued') >= this.options.maxQueued) {
+      throw new EngineError('queue_full', `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
+    }
+    const { job, created } = this.store.insert({
+      id: randomUUID(),
+      request: shown,
+      requestHash,
+      ...(image ? { reference: { sha256: image.sha256, type: image.type, width: image.width, height: image.height, bytes: image.bytes }, referenceFile: image.file } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    });
+    this.pump();
+    return { job: this.view(job), created };
   }
 
   get(id: string): JobView | undefined {
-    const job = this.jobs.get(id);
-    return job && this.snapshot(job);
+    const job = this.store.get(id);
+    return job && this.view(job);
   }
 
-  /** Cancels a queued or running job; returns its view, or undefined for an unknown id. */
+  /** Jobs, newest first, a page at a time; `next_cursor` is absent on the last page. */
+  list(options: { status?: JobStatus; limit: number; cursor?: number }): { jobs: JobView[]; next_cursor?: number } {
+    const jobs = this.store.list(options);
+    const last = jobs.at(-1);
+    return { jobs: jobs.map((j) => this.view(j)), ...(jobs.length === options.limit && last ? { next_cursor: last.seq } : {}) };
+  }
+
+  /** Cancels a queued job at once, a running one at its next step; returns its view, or undefined for an unknown id. */
   cancel(id: string): JobView | undefined {
-    const job = this.jobs.get(id);
+    const job = this.store.get(id);
     if (!job) return undefined;
-    if (job.view.status === 'queued') {
-      this.pending.splice(this.pending.indexOf(job), 1);
-      this.finish(job, 'cancelled', { error: { code: 'cancelled', message: 'cancelled before it started' } });
-    } else if (job.view.status === 'running') {
-      job.controller.abort();
-    }
-    return this.snapshot(job);
+    if (job.status === 'queued') this.store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'cancelled before it started' } });
+    else if (job.status === 'running' && this.running?.id === id) this.running.controller.abort();
+    return this.get(id);
   }
 
-  /** For shutdown: cancels the waiting jobs and resolves when the running one has finished. */
+  /** Jobs waiting. */
+  depth(): number {
+    return this.store.countByStatus('queued');
+  }
+
+  /** For shutdown: takes no new job and resolves when the running one has ended (queued jobs stay queued). */
   async close(): Promise<void> {
-    for (const job of [...this.pending]) this.cancel(job.view.id);
+    this.closed = true;
     while (this.running) await this.idle;
   }
 
-  private snapshot(job: Job): JobView {
-    const position = this.pending.indexOf(job);
-    return structuredClone({ ...job.view, queue_position: position < 0 ? 0 : position + (this.running ? 1 : 0) });
-  }
-
-  private finish(job: Job, status: JobStatus, extra: Partial<JobView>): void {
-    Object.assign(job.view, { status, finished_at: new Date().toISOString(), ...extra });
-    delete job.request;
+  private view(job: StoredJob): JobView {
+    const live = this.running?.id === job.id ? this.running : undefined;
+    return {
+      id: job.id,
+      status: job.status,
+      request: job.request,
+      ...(job.reference ? { reference_image: { type: job.reference.type, width: job.reference.width, height: job.reference.height, bytes: job.reference.bytes } } : {}),
+      queue_position: job.status === 'queued' ? this.store.queuedBefore(job.seq) + (this.running ? 1 : 0) : 0,
+      progress: live?.progress ?? (job.result
+        ? { stage: 'decode', step: job.result.step_ms.length, total_steps: job.result.step_ms.length }
+        : { stage: 'queued', step: 0, total_steps: job.request.num_inference_steps }),
+      ...(job.result ? { result: job.result } : {}),
+      ...(job.error ? { error: job.error } : {}),
+      attempts: job.attempts,
+      created_at: job.created_at,
+      ...(job.started_at ? { started_at: job.started_at } : {}),
+      ...(job.finished_at ? { finished_at: job.finished_at } : {}),
+    };
   }
 
   private pump(): void {
-    if (this.running) return;
-    const job = this.pending.shift();
+    if (this.running || this.closed) return;
+    const job = this.store.claimNext();
     if (!job) return;
-    this.running = job;
-    Object.assign(job.view, { status: 'running', started_at: new Date().toISOString() });
+    const now = this.options.now ?? (() => performance.now());
+    const running: Running = { id: job.id, controller: new AbortController(), progress: { stage: 'queued', step: 0, total_steps: job.request.num_inference_steps }, stepStarted: now(), stepMs: [] };
+    this.running = running;
     this.idle = (async () => {
       try {
+        const request: GenerateRequest = { ...job.request };
+        if (job.reference) {
+          const stored = this.store.referenceFile(job.reference.sha256)!;
+          request.image = `data:${stored.type};base64,${Buffer.from(stored.file).toString('base64')}`;
+        }
         const result = await this.runner(
-          job.request!,
+          request,
           (event) => {
-            job.view.progress = event.stage === 'denoise'
-              ? { stage: 'denoise', step: event.step, total_steps: event.totalSteps }
-              : { ...job.view.progress, stage: event.stage };
+            if (event.stage === 'denoise') {
+              const t = now();
+              if (event.step > 0) running.stepMs.push(t - running.stepStarted);
+              running.stepStarted = t;
+              running.progress = { stage: 'denoise', step: event.step, total_steps: event.totalSteps };
+            } else {
+              running.progress = { ...running.progress, stage: event.stage };
+            }
           },
-          job.controller.signal,
+          running.controller.signal,
         );
-        this.finish(job, 'succeeded', { result });
+        this.store.finish(job.id, 'succeeded', { result: { ...result, step_ms: running.stepMs.map((ms) => Math.round(ms * 10) / 10) } });
       } catch (error) {
         const info = describeError(error);
-        this.finish(job, info.code === 'cancelled' ? 'cancelled' : 'failed', { error: info });
+        this.store.finish(job.id, info.code === 'cancelled' ? 'cancelled' : 'failed', { error: info });
       } finally {
         this.running = undefined;
         this.pump();
       }
     })();
-  }
-
-  private prune(): void {
-    const cutoff = Date.now() - this.options.retentionMs;
-    for (const [id, job] of this.jobs) {
-      if (job.view.finished_at && Date.parse(job.view.finished_at) < cutoff) this.jobs.delete(id);
-    }
   }
 }

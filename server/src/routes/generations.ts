@@ -1,45 +1,76 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { checkReferenceImage } from '../../../src/core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError } from '../../../src/core/request.ts';
+import { verifyReferenceImage } from '../images/verifyReference.ts';
+import type { JobStatus, JobView } from '../jobs/jobTypes.ts';
 import { UnknownModelError } from '../models/registry.ts';
-import type { JobView } from '../jobs/jobQueue.ts';
 import type { Services } from '../services.ts';
+
+/** Body limit of `POST /api/generations`, bytes: a 10 MiB reference photo as base64 plus the request. */
+export const GENERATION_BODY_LIMIT = 16 * 1024 * 1024;
+const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** Adds `image_url` to finished jobs. */
 function present(view: JobView): JobView & { image_url?: string } {
   return view.result ? { ...view, image_url: `/api/images/${view.result.sha256}.png` } : view;
 }
 
+const invalid = (field: string, message: string) => new RequestValidationError([{ field, message }]);
+
+/** An integer query parameter in [min, max], or `fallback` when absent. @throws RequestValidationError naming it. */
+function intParam(value: string | undefined, name: string, min: number, max: number, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw invalid(name, `must be an integer in [${min}, ${max}] (got ${JSON.stringify(value.slice(0, 40))})`);
+  return n;
+}
+
 /**
  * The asynchronous generation API:
- * - `POST /api/generations` with a GenerateRequest (up to 16 MiB, for a reference photo): 202 and the job
- *   (Location: its status URL); a reference image is checked (type, bytes, pixels) before it is queued
+ * - `POST /api/generations` with a GenerateRequest (body up to 16 MiB, for a reference photo) and an optional
+ *   `Idempotency-Key` header: the job is validated whole (a reference image by its content) and committed to
+ *   the job database, then 202 with the job (Location: its status URL); a repeated key answers 200 with the
+ *   job it made, or 422 when the body differs.
+ * - `GET /api/generations?status=&limit=&cursor=`: jobs, newest first, with `next_cursor` for the next page
  * - `GET /api/generations/:id`: status, progress, and when done the image's content hash and URL
  * - `DELETE /api/generations/:id`: cancels a queued or running job
  */
 export const generationRoutes = (services: Services): FastifyPluginAsync => async (app) => {
-  app.post('/api/generations', { bodyLimit: 16 * 1024 * 1024 }, async (req, reply) => {
+  app.post('/api/generations', { bodyLimit: GENERATION_BODY_LIMIT }, async (req, reply) => {
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw invalid('Idempotency-Key', 'must be 1 to 255 printable ASCII characters');
     const request = parseGenerateRequest(req.body);
-    const image = request.image ? checkReferenceImage(request.image) : undefined;
+    const image = request.image ? verifyReferenceImage(request.image) : undefined;
     try {
       request.model = await services.models.resolve(request.model);
     } catch (error) {
-      if (error instanceof UnknownModelError) throw new RequestValidationError([{ field: 'model', message: error.message }]);
+      if (error instanceof UnknownModelError) throw invalid('model', error.message);
       throw error;
     }
-    const job = services.jobs.submit(request, image);
-    return reply.code(202).header('location', `/api/generations/${job.id}`).send(present(job));
+    const { job, created } = services.jobs.submit(request, image, key);
+    return reply.code(created ? 202 : 200).header('location', `/api/generations/${job.id}`).send(present(job));
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/api/generations', async (req) => {
+    const { status, limit, cursor } = req.query;
+    if (status !== undefined && !STATUSES.includes(status as JobStatus)) throw invalid('status', `must be one of ${STATUSES.join(', ')}`);
+    const page = services.jobs.list({
+      ...(status ? { status: status as JobStatus } : {}),
+      limit: intParam(limit, 'limit', 1, 100, 20)!,
+      ...(cursor !== undefined ? { cursor: intParam(cursor, 'cursor', 1, Number.MAX_SAFE_INTEGER)! } : {}),
+    });
+    return { ...page, jobs: page.jobs.map(present) };
   });
 
   app.get<{ Params: { id: string } }>('/api/generations/:id', async (req, reply) => {
     const job = services.jobs.get(req.params.id);
-    if (!job) return reply.code(404).send({ error: { code: 'not_found', message: `no generation ${req.params.id}` } });
+    if (!job) return reply.code(404).send({ error: { code: 'not_found', message: `no generation ${req.params.id.slice(0, 64)}` } });
     return present(job);
   });
 
   app.delete<{ Params: { id: string } }>('/api/generations/:id', async (req, reply) => {
     const job = services.jobs.cancel(req.params.id);
-    if (!job) return reply.code(404).send({ error: { code: 'not_found', message: `no generation ${req.params.id}` } });
+    if (!job) return reply.code(404).send({ error: { code: 'not_found', message: `no generation ${req.params.id.slice(0, 64)}` } });
     return present(job);
   });
 };

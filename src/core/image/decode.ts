@@ -139,10 +139,18 @@ function headerDimensions(bytes: Uint8Array, type: ImageType): { width: number; 
  */
 export function checkReferenceImage(dataUrl: string): { type: ImageType; width: number; height: number; bytes: number } {
   const { type, bytes } = parseImageDataUrl(dataUrl);
+  return { type, ...headerSize(bytes, type), bytes: bytes.length };
+}
+
+/**
+ * Width and height in pixels from a PNG or JPEG header, checked against `IMAGE_LIMITS` without decoding.
+ * @throws RequestValidationError naming `image` when no dimensions are found or they are over the limits.
+ */
+export function headerSize(bytes: Uint8Array, type: ImageType): { width: number; height: number } {
   const size = headerDimensions(bytes, type);
   if (!size) throw bad(`is a truncated ${type} file (no image dimensions found)`);
   checkDimensions(size.width, size.height);
-  return { type, ...size, bytes: bytes.length };
+  return size;
 }
 
 /**

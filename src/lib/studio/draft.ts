@@ -1,7 +1,7 @@
 import type { RoutePreference } from '../../core/capabilities.ts';
 import { DEFAULTS } from '../../core/product/index.ts';
 import type { SamplerName } from '../../core/schedulers/index.ts';
-import { DEFAULT_STRENGTH } from '../../core/pipelines/sdxl/img2img.ts';
+import { DEFAULT_STRENGTH } from '../../core/request.ts';
 
 /** What the user typed and chose; saved on every change so nothing is lost on reload or failure. */
 export interface Draft {

@@ -1,7 +1,7 @@
 import { encodePng } from '../../image/png.ts';
 import { vaeOutputToRgba } from '../../image/postprocess.ts';
 import { TorchGenerator } from '../../random/torchGenerator.ts';
-import { RequestValidationError, type GenerateRequest } from '../../request.ts';
+import { DEFAULT_STRENGTH, RequestValidationError, type GenerateRequest } from '../../request.ts';
 import type { OnnxSession } from '../../runtime.ts';
 import { schedulerForSampler } from '../../schedulers/index.ts';
 import { asFloat32, castFloat, concatBatch, float32, splitBatch, type Float32Tensor, type Tensor, type TensorType } from '../../tensor.ts';
@@ -9,7 +9,7 @@ import { GenerationCancelledError, type CancelSignal, type GenerateOutput, type 
 import { getAddTimeIds, prepareLatents } from './conditioning.ts';
 import { checkFeeds } from './contract.ts';
 import { encodePrompt, zerosLike } from './encodePrompt.ts';
-import { DEFAULT_STRENGTH, imageToLatents, prepareReferenceImage, strengthTimesteps } from './img2img.ts';
+import { imageToLatents, prepareReferenceImage, strengthTimesteps } from './img2img.ts';
 import type { SdxlPipeline } from './load.ts';
 import { decodeLatents } from './vaeDecode.ts';
 import { canDenoiseOnDevice, denoiseOnDevice } from './deviceDenoise.ts';
@@ -172,6 +172,8 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
     if (stepLatents && options.preview) options.preview.onLatents(stepLatents, step);
     options.onProgress?.({ stage: 'denoise', step, totalSteps: timesteps.length });
   };
+  // step 0: the loop starts (step k is reported when step k has run)
+  options.onProgress?.({ stage: 'denoise', step: 0, totalSteps: timesteps.length });
   const onDevice = canDenoiseOnDevice(pipe, unet, scheduler, request.guidance_rescale);
   if (onDevice) {
     latents = await denoiseOnDevice({

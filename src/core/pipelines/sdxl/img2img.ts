@@ -1,7 +1,7 @@
 import { decodeImage, parseImageDataUrl } from '../../image/decode.ts';
 import { resizeAndCrop, rgbToModelInput } from '../../image/resize.ts';
 import type { TorchGenerator } from '../../random/torchGenerator.ts';
-import { RequestValidationError } from '../../request.ts';
+import { imageToImageSteps, RequestValidationError, strengthIssue } from '../../request.ts';
 import type { Scheduler } from '../../schedulers/index.ts';
 import { asFloat32, castFloat, elementCount, float32, type Float32Tensor, type TensorType } from '../../tensor.ts';
 import { checkFeeds } from './contract.ts';
@@ -9,8 +9,6 @@ import type { SdxlPipeline } from './load.ts';
 
 const f = Math.fround;
 
-/** diffusers `StableDiffusionXLImg2ImgPipeline.__call__` default strength. */
-export const DEFAULT_STRENGTH = 0.3;
 
 /**
  * Decodes the request's reference photo and fits it to the output: resized to cover `width` x `height` and
@@ -29,14 +27,10 @@ export function prepareReferenceImage(dataUrl: string, width: number, height: nu
  * @throws RequestValidationError naming `strength` when no step would run.
  */
 export function strengthTimesteps(scheduler: Scheduler, numInferenceSteps: number, strength: number): { timesteps: Float32Array; tStart: number } {
-  const initTimestep = Math.min(Math.trunc(numInferenceSteps * strength), numInferenceSteps);
-  const tStart = Math.max(numInferenceSteps - initTimestep, 0);
+  const noStep = strengthIssue(numInferenceSteps, strength);
+  if (noStep) throw new RequestValidationError([noStep]);
+  const tStart = Math.max(numInferenceSteps - imageToImageSteps(numInferenceSteps, strength), 0);
   const timesteps = scheduler.timesteps.subarray(tStart * scheduler.order);
-  if (!timesteps.length) {
-    throw new RequestValidationError([
-      { field: 'strength', message: `${strength} of ${numInferenceSteps} steps runs no step; raise strength to at least ${(1 / numInferenceSteps).toFixed(3)} or add steps` },
-    ]);
-  }
   return { timesteps, tStart };
 }
 
