@@ -134,7 +134,9 @@ describe('image-to-image through the same entry point', () => {
   });
 
   it('names strength when it would run no step, and image when the data is not a picture', async () => {
-    await expect(generate(pipe, request({ image: photo, strength: 0.1 }))).rejects.toThrow(/strength: 0.1 of 4 steps runs no step/);
+    // refused when the request is parsed (before the server queues it), and by generate for callers that skip parsing
+    expect(() => request({ image: photo, strength: 0.1 })).toThrow(/strength: 0.1 of 4 steps runs no step/);
+    await expect(generate(pipe, { ...request({ image: photo }), strength: 0.1 })).rejects.toThrow(/strength: 0.1 of 4 steps runs no step/);
     await expect(generate(pipe, request({ image: 'data:image/png;base64,AAAA' }))).rejects.toThrow(RequestValidationError);
   });
 
