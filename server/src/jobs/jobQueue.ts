@@ -41,7 +41,9 @@ export class JobQueue {
   submit(request: GenerateRequest, image?: VerifiedImage, idempotencyKey?: string): { job: JobView; created: boolean } {
     const { image: _data, ...shown } = request;
     const requestHash = createHash('sha256').update(JSON.stringify(shown)).update(image?.sha256 ?? '').digest('hex');
-    if (idempotencyKey === undefined && this.store.countByStatus('queued') >= this.options.maxQueued) {
+    // a repeat answers with its job even when the queue is full; a new job needs room
+    const repeat = idempotencyKey !== undefined && this.store.hasIdempotencyKey(idempotencyKey);
+    if (!repeat && this.store.countByStatus('queued') >= this.options.maxQueued) {
       throw new EngineError('queue_full', `the queue is full (${this.options.maxQueued} jobs waiting); try again later`);
     }
     const { job, created } = this.store.insert({

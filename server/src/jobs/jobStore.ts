@@ -113,7 +113,7 @@ export class JobStore {
   insert(job: { id: string; request: StoredJob['request']; requestHash: string; reference?: StoredJob['reference']; referenceFile?: Uint8Array; idempotencyKey?: string }): { job: StoredJob; created: boolean } {
     return this.db.transaction(() => {
       if (job.idempotencyKey !== undefined) {
-        const existing = this.db.prepare('SELECT *, request_hash FROM jobs WHERE idempotency_key = ?').get(job.idempotencyKey) as (Row & { request_hash: string }) | undefined;
+        const existing = this.db.prepare('SELECT * FROM jobs WHERE idempotency_key = ?').get(job.idempotencyKey) as (Row & { request_hash: string }) | undefined;
         if (existing) {
           if (existing.request_hash !== job.requestHash) throw new IdempotencyConflictError(`Idempotency-Key ${job.idempotencyKey} was used for job ${existing.id} with a different request`);
           return { job: fromRow(existing), created: false };
@@ -127,6 +127,11 @@ export class JobStore {
         .run(job.id, 'queued', JSON.stringify(job.request), job.requestHash, job.reference ? JSON.stringify(job.reference) : null, job.reference?.sha256 ?? null, job.idempotencyKey ?? null, now());
       return { job: this.get(job.id)!, created: true };
     })();
+  }
+
+  /** Whether a job was made under `idempotencyKey`. */
+  hasIdempotencyKey(idempotencyKey: string): boolean {
+    return this.db.prepare('SELECT 1 FROM jobs WHERE idempotency_key = ?').get(idempotencyKey) !== undefined;
   }
 
   get(id: string): StoredJob | undefined {
