@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { describeError, type ErrorCode } from '../../src/core/errors.ts';
-import { generate } from '../../src/core/pipelines/sdxl/index.ts';
 import type { ServerConfig } from './config.ts';
 import { ImageStore } from './images/imageStore.ts';
 import { boundedJsonParser } from './http/jsonBody.ts';
 import { JobQueue } from './jobs/jobQueue.ts';
 import { JobStore } from './jobs/jobStore.ts';
 import { ModelRegistry } from './models/registry.ts';
-import { createNodeRuntime } from './ortNodeRuntime.ts';
-import { generationRoutes } from './routes/generations.ts';
+import { RenderEngine } from './render/renderEngine.ts';
+import { generationEventRoutes } from './routes/generationEvents.ts';
+import { generationRoutes, present } from './routes/generations.ts';
 import { imageRoutes } from './routes/images.ts';
 import { modelRoutes } from './routes/models.ts';
 import type { Services } from './services.ts';
@@ -24,8 +24,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 40
  */
 export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services }> {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options });
-  const runtime = createNodeRuntime(config.executionProvider);
-  const models = new ModelRegistry(config.modelsDir, runtime, config.defaultModel, {
+  const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider });
+  const models = new ModelRegistry(config.modelsDir, config.defaultModel, {
     chunkBytes: config.modelChunkBytes,
     variantOrder: config.variantOrder,
     realSizeModels: config.realSizeModels,
@@ -34,15 +34,14 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
   const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));
   const jobs = new JobQueue(
     store,
-    async (request, onProgress, signal) => {
-      const pipeline = await models.pipeline(request.model!);
-      const out = await generate(pipeline, request, { onProgress, signal, now: () => performance.now() });
+    async ({ id, request, previewEvery }, onEvent, signal) => {
+      const out = await engine.run(id, request, onEvent, signal, previewEvery);
       const sha256 = await images.put(out.png);
       return { sha256, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated };
     },
-    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts },
+    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
   );
-  const services: Services = { models, jobs, images };
+  const services: Services = { models, jobs, images, engine };
 
   boundedJsonParser(app);
   app.addHook('onSend', async (_req, reply) => {
@@ -71,8 +70,9 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     return reply.code(code).send({ error: info });
   });
 
-  app.get('/api/health', async () => ({ ok: true, execution_provider: runtime.executionProvider, models: await models.ids() }));
+  app.get('/api/health', async () => ({ ok: true, execution_provider: await engine.ready(), models: await models.ids() }));
   await app.register(generationRoutes(services));
+  await app.register(generationEventRoutes(services, present, config.sseHeartbeatMs));
   await app.register(imageRoutes(services));
   await app.register(modelRoutes(services));
   if (existsSync(config.staticDir)) await app.register(fastifyStatic, { root: config.staticDir, prefix: '/', wildcard: false, index: ['index.html'], decorateReply: false });
@@ -80,7 +80,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
   app.addHook('onClose', async () => {
     await jobs.close();
     store.close();
-    await models.close();
+    await engine.close();
   });
   return { app, services };
 }

@@ -15,6 +15,10 @@ export interface ServerConfig {
   staticDir: string;
   executionProvider: NodeExecutionProvider;
   maxQueuedJobs: number;
+  /** A preview every this many denoising steps (0: none); absent: about six per job. */
+  previewEvery?: number;
+  /** Milliseconds between heartbeat comments on an idle progress stream. */
+  sseHeartbeatMs: number;
   /** Starts a job gets before a crash mid-run fails it as `interrupted`. */
   maxJobAttempts: number;
   /** Chunk size of the manifests' per-chunk hashes (the unit a device verifies and re-fetches), bytes. */
@@ -33,6 +37,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
   if (!Number.isInteger(chunk) || chunk < 1024) throw new RangeError(`MODEL_CHUNK_BYTES must be an integer of at least 1024, got "${env.MODEL_CHUNK_BYTES}"`);
   const attempts = Number(env.JOB_MAX_ATTEMPTS ?? 2);
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new RangeError(`JOB_MAX_ATTEMPTS must be an integer in [1, 100], got "${env.JOB_MAX_ATTEMPTS}"`);
+  const previewEvery = env.PREVIEW_EVERY === undefined ? undefined : Number(env.PREVIEW_EVERY);
+  if (previewEvery !== undefined && (!Number.isInteger(previewEvery) || previewEvery < 0 || previewEvery > 1000)) throw new RangeError(`PREVIEW_EVERY must be an integer in [0, 1000], got "${env.PREVIEW_EVERY}"`);
+  const heartbeat = Number(env.SSE_HEARTBEAT_MS ?? 15_000);
+  if (!Number.isInteger(heartbeat) || heartbeat < 100) throw new RangeError(`SSE_HEARTBEAT_MS must be an integer of at least 100, got "${env.SSE_HEARTBEAT_MS}"`);
   const list = (value: string | undefined, fallback: readonly string[]) => (value === undefined ? [...fallback] : value.split(',').map((s) => s.trim()).filter(Boolean));
   const provider = env.ORT_EXECUTION_PROVIDER ?? 'cpu';
   if (provider !== 'cpu' && provider !== 'cuda') throw new RangeError(`ORT_EXECUTION_PROVIDER must be cpu or cuda, got "${provider}"`);
@@ -46,6 +54,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     executionProvider: provider,
     maxQueuedJobs: 100,
     maxJobAttempts: attempts,
+    sseHeartbeatMs: heartbeat,
+    ...(previewEvery !== undefined ? { previewEvery } : {}),
     modelChunkBytes: chunk,
     variantOrder: list(env.MODEL_VARIANT_ORDER, DEFAULT_VARIANT_ORDER),
     realSizeModels: list(env.REAL_SIZE_MODELS, []),

@@ -4,7 +4,7 @@ import { configFromEnv } from './config.ts';
 
 const config = configFromEnv();
 const { app, services } = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, disableRequestLogging: process.env.LOG_REQUESTS !== '1' });
-const provider = services.models.runtime.executionProvider;
+const provider = await services.engine.ready();
 if (provider !== config.executionProvider) {
   app.log.warn(`ORT_EXECUTION_PROVIDER=${config.executionProvider} is not installed here; running on ${provider} (see README, "CUDA")`);
 }

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { describeError, EngineError } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { VerifiedImage } from '../images/verifyReference.ts';
+import type { RenderEvent } from '../render/renderEngine.ts';
+import { JobEvents, type ProgressData } from './jobEvents.ts';
 import type { JobStore, StoredJob } from './jobStore.ts';
 import type { JobRunner, JobStatus, JobView } from './jobTypes.ts';
 
@@ -12,7 +14,12 @@ interface Running {
   progress: JobView['progress'];
   stepStarted: number;
   stepMs: number[];
+  /** The latest preview, as a data: URL. */
+  preview?: string;
 }
+
+/** Previews per job when `previewEvery` is automatic. */
+const PREVIEWS_PER_JOB = 6;
 
 /**
  * Generation jobs, durable in a `JobStore`, run one at a time in submission order (one GPU, one model in
@@ -23,11 +30,19 @@ export class JobQueue {
   private running: Running | undefined;
   private idle: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Progress streams (Server-Sent Events) of running and watched jobs. */
+  readonly events = new JobEvents();
+  /** Moving averages for ETAs, milliseconds: a denoising step, and what a job spends outside its steps. */
+  private stepAverage: number | undefined;
+  private restAverage: number | undefined;
 
+  /**
+   * @param options.previewEvery a preview every this many steps; 0 none; undefined about six per job.
+   */
   constructor(
     private readonly store: JobStore,
     private readonly runner: JobRunner,
-    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number },
+    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number; previewEvery?: number },
   ) {
     store.recover(options.maxAttempts);
     this.pump();
@@ -73,9 +88,61 @@ export class JobQueue {
   cancel(id: string): JobView | undefined {
     const job = this.store.get(id);
     if (!job) return undefined;
-    if (job.status === 'queued') this.store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'cancelled before it started' } });
-    else if (job.status === 'running' && this.running?.id === id) this.running.controller.abort();
+    if (job.status === 'queued') {
+      this.store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'cancelled before it started' } });
+      this.ended(id);
+    } else if (job.status === 'running' && this.running?.id === id) this.running.controller.abort();
     return this.get(id);
+  }
+
+  /** Expected milliseconds until a job ends: its remaining steps and the rest of its work, plus the jobs ahead. */
+  private etaMs(job: StoredJob, running: Running | undefined, position: number): number | null {
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    if (running) {
+      // the running job: its own step times so far (or the average), and the rest of a job's work (decoding)
+      const stepMs = running.stepMs.length ? mean(running.stepMs) : this.stepAverage;
+      if (stepMs === undefined) return null;
+      const left = running.progress.total_steps - running.progress.step;
+      return Math.round(left * stepMs + (running.progress.stage === 'decode' ? 0 : (this.restAverage ?? 0) / 2));
+    }
+    if (this.stepAverage === undefined || this.restAverage === undefined) return null;
+    const jobMs = (steps: number) => steps * this.stepAverage! + this.restAverage!;
+    const current = this.running ? this.etaMs(this.store.get(this.running.id)!, this.running, 0) ?? 0 : 0;
+    const waiting = Math.max(0, position - (this.running ? 1 : 0)) * jobMs(job.request.num_inference_steps);
+    return Math.round(current + waiting + jobMs(job.request.num_inference_steps));
+  }
+
+  /** The job's state as a progress event (for its event stream). */
+  progressData(id: string): ProgressData | undefined {
+    const job = this.store.get(id);
+    if (!job || (job.status !== 'queued' && job.status !== 'running')) return undefined;
+    const running = this.running?.id === id ? this.running : undefined;
+    const view = this.view(job);
+    return {
+      status: job.status,
+      stage: view.progress.stage,
+      step: view.progress.step,
+      total: view.progress.total_steps,
+      eta_ms: this.etaMs(job, running, view.queue_position),
+      queue_position: view.queue_position,
+      ...(running?.preview ? { preview: running.preview } : {}),
+    };
+  }
+
+  /** Tells watched queued jobs their new place in the queue. */
+  private queueMoved(): void {
+    for (const id of this.events.listenedJobs()) {
+      if (id === this.running?.id) continue;
+      const data = this.progressData(id);
+      if (data) this.events.publish(id, 'progress', data);
+    }
+  }
+
+  /** Publishes a job's end to its stream. */
+  private ended(id: string): void {
+    const job = this.store.get(id);
+    if (job) this.events.publish(id, 'done', this.view(job));
+    this.queueMoved();
   }
 
   /** Jobs waiting. */
@@ -114,9 +181,15 @@ export class JobQueue {
     const job = this.store.claimNext();
     if (!job) return;
     const now = this.options.now ?? (() => performance.now());
-    const running: Running = { id: job.id, controller: new AbortController(), progress: { stage: 'queued', step: 0, total_steps: job.request.num_inference_steps }, stepStarted: now(), stepMs: [] };
+    const started = now();
+    const running: Running = { id: job.id, controller: new AbortController(), progress: { stage: 'load', step: 0, total_steps: job.request.num_inference_steps }, stepStarted: started, stepMs: [] };
     this.running = running;
+    this.queueMoved();
+    const total = job.request.num_inference_steps;
+    const previewEvery = this.options.previewEvery ?? Math.max(1, Math.ceil(total / PREVIEWS_PER_JOB));
+    const publish = () => this.events.publish(job.id, 'progress', this.progressData(job.id));
     this.idle = (async () => {
+      let succeeded = false;
       try {
         const request: GenerateRequest = { ...job.request };
         if (job.reference) {
@@ -124,8 +197,13 @@ export class JobQueue {
           request.image = `data:${stored.type};base64,${Buffer.from(stored.file).toString('base64')}`;
         }
         const result = await this.runner(
-          request,
-          (event) => {
+          { id: job.id, request, previewEvery },
+          (event: RenderEvent) => {
+            if (event.stage === 'preview') {
+              // the pipeline hands a step's preview just before the step's progress event, which carries it
+              running.preview = `data:image/png;base64,${Buffer.from(event.png).toString('base64')}`;
+              return;
+            }
             if (event.stage === 'denoise') {
               const t = now();
               if (event.step > 0) running.stepMs.push(t - running.stepStarted);
@@ -134,15 +212,26 @@ export class JobQueue {
             } else {
               running.progress = { ...running.progress, stage: event.stage };
             }
+            publish();
+            delete running.preview;
           },
           running.controller.signal,
         );
         this.store.finish(job.id, 'succeeded', { result: { ...result, step_ms: running.stepMs.map((ms) => Math.round(ms * 10) / 10) } });
+        succeeded = true;
       } catch (error) {
         const info = describeError(error);
         this.store.finish(job.id, info.code === 'cancelled' ? 'cancelled' : 'failed', { error: info });
       } finally {
+        if (succeeded && running.stepMs.length) {
+          const stepMs = running.stepMs.reduce((a, b) => a + b, 0) / running.stepMs.length;
+          const restMs = Math.max(0, now() - started - running.stepMs.reduce((a, b) => a + b, 0));
+          const mix = (old: number | undefined, x: number) => (old === undefined ? x : old * 0.8 + x * 0.2);
+          this.stepAverage = mix(this.stepAverage, stepMs);
+          this.restAverage = mix(this.restAverage, restMs);
+        }
         this.running = undefined;
+        this.ended(job.id);
         this.pump();
       }
     })();

@@ -1,6 +1,7 @@
 import type { ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { ProgressEvent, StageTimings } from '../../../src/core/types.ts';
+import type { RenderEvent } from '../render/renderEngine.ts';
 
 /** Job states: queued -> running -> succeeded | failed (with an error code) | cancelled. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -45,6 +46,6 @@ export interface JobView {
   finished_at?: string;
 }
 
-/** Runs one job; must honour `signal` between steps. */
-export type JobRunner = (request: GenerateRequest, onProgress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<Omit<JobResult, 'step_ms'>>;
+/** Runs one job (`id` names it to the engine); must honour `signal` between steps. */
+export type JobRunner = (job: { id: string; request: GenerateRequest; previewEvery: number }, onEvent: (event: RenderEvent) => void, signal: AbortSignal) => Promise<Omit<JobResult, 'step_ms'>>;
 

@@ -38,7 +38,7 @@ if (command === 'add' && target) {
   });
   console.log(`added ${manifest.id} to ${config.modelsDir}: ${manifest.variants.map((v) => `${v.name} ${gb(v.needs.downloadBytes)}`).join(', ')}`);
 } else if (command === 'list') {
-  const registry = new ModelRegistry(config.modelsDir, { executionProvider: 'none', createSession: () => Promise.reject(new Error('not for listing')) }, config.defaultModel, { chunkBytes: config.modelChunkBytes });
+  const registry = new ModelRegistry(config.modelsDir, config.defaultModel, { chunkBytes: config.modelChunkBytes });
   for (const id of await registry.ids()) {
     const manifest = await buildManifest(id, join(config.modelsDir, id), { chunkBytes: config.modelChunkBytes, variantOrder: config.variantOrder });
     console.log(`${id}${manifest.realSize ? ' (full size)' : ''}: ${manifest.variants.map((v) => `${v.name} ${gb(v.needs.downloadBytes)}`).join(', ')}`);

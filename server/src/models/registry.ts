@@ -1,10 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ModelManifest } from '../../../src/core/loading/manifest.ts';
-import { LoadedSlot } from '../../../src/core/pipelines/loadedSlot.ts';
-import { loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
-import type { OnnxRuntime } from '../../../src/core/runtime.ts';
-import { DirectoryStore } from './directoryStore.ts';
 import { buildManifest, type ManifestOptions } from './manifest.ts';
 
 /** Every file's path, size and modification time (dotfiles excepted): changes when the package does. */
@@ -41,17 +37,15 @@ export interface RegistryOptions {
 /**
  * The model packages in the server's models directory (one folder per id holding `model_index.json`),
  * their manifests (built once per process from the persisted hash cache), the package files by content hash
- * (two packages that share a file serve it under one address), and loaded pipelines, kept one at a time:
- * SDXL checkpoints are several gigabytes each, so switching models releases the previous one.
+ * (two packages that share a file serve it under one address). Pipelines are loaded by the render worker.
  */
 export class ModelRegistry {
   private manifests = new Map<string, Promise<ModelManifest>>();
   private readonly fingerprints = new Map<string, string>();
   /** Per package, the models-directory-relative path of each file's content, from its current manifest. */
   private readonly bySha = new Map<string, Map<string, string>>();
-  private readonly loaded = new LoadedSlot<SdxlPipeline>();
 
-  constructor(readonly modelsDir: string, readonly runtime: OnnxRuntime, readonly defaultModel: string, readonly options: RegistryOptions) {}
+  constructor(readonly modelsDir: string, readonly defaultModel: string, readonly options: RegistryOptions) {}
 
   /** Ids of installed packages, sorted. */
   async ids(): Promise<string[]> {
@@ -114,15 +108,5 @@ export class ModelRegistry {
    */
   async warmUp(): Promise<void> {
     await Promise.all((await this.ids()).map((id) => this.manifest(id).catch(() => undefined)));
-  }
-
-  /** The loaded pipeline for `id` (the export itself: the server runs full checkpoints), loading it when needed. */
-  async pipeline(id: string): Promise<SdxlPipeline> {
-    const resolved = await this.resolve(id);
-    return this.loaded.get(resolved, () => loadSdxlPipeline({ store: new DirectoryStore(join(this.modelsDir, resolved)), runtime: this.runtime }));
-  }
-
-  close(): Promise<void> {
-    return this.loaded.release();
   }
 }

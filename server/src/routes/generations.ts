@@ -11,7 +11,7 @@ const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'faile
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** Adds `image_url` to finished jobs. */
-function present(view: JobView): JobView & { image_url?: string } {
+export function present(view: JobView): JobView & { image_url?: string } {
   return view.result ? { ...view, image_url: `/api/images/${view.result.sha256}.png` } : view;
 }
 

@@ -25,8 +25,9 @@ export interface GenerateOptions {
   /** Largest GPU buffer, bytes: the VAE decodes in tiles when one pass would need more. */
   maxBufferBytes?: number;
   /**
-   * Latents after every `every` steps (for a preview). On a device-resident loop this is the only time the
-   * latents are read back before the end, so ask only for what is shown.
+   * Latents after every `every` steps (for a preview): on the host loop the scheduler's predicted denoised
+   * latents (x0) where it gives them, on a device-resident loop the current latents (the only time they are
+   * read back before the end, so ask only for what is shown).
    */
   preview?: { every: number; onLatents: (latents: Float32Tensor, step: number) => void };
 }
@@ -204,8 +205,10 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
         noisePred = applyGuidance(uncond, text, request.guidance_scale);
         if (request.guidance_rescale > 0) noisePred = rescaleNoiseCfg(noisePred, text, request.guidance_rescale);
       }
-      latents = scheduler.step(noisePred, t, latents, generator).prevSample;
-      afterStep(i + 1, wantLatents(i + 1) ? latents : undefined);
+      const stepped = scheduler.step(noisePred, t, latents, generator);
+      latents = stepped.prevSample;
+      // the preview shows the predicted denoised latents (x0), which look like the image from the first steps
+      afterStep(i + 1, wantLatents(i + 1) ? stepped.predOriginalSample : undefined);
     }
   }
   const denoisedAt = now();

@@ -1,0 +1,42 @@
+/**
+ * Messages between the server's main thread and its render worker (a worker thread that owns
+ * onnxruntime-node sessions, so the HTTP side never waits on a model run). Plain data only: errors travel as
+ * `ErrorInfo` with their code.
+ */
+import type { ErrorInfo } from '../../../src/core/errors.ts';
+import type { GenerateRequest } from '../../../src/core/request.ts';
+import type { ProgressEvent, StageTimings } from '../../../src/core/types.ts';
+
+/** What the worker needs to start. */
+export interface RenderWorkerData {
+  /** file: URL of renderWorker.ts (loaded through tsx by bootstrap.mjs). */
+  entry: string;
+  modelsDir: string;
+  executionProvider: string;
+}
+
+export type ToWorker =
+  | { type: 'generate'; id: string; request: GenerateRequest; previewEvery: number }
+  | { type: 'cancel'; id: string }
+  | { type: 'close' };
+
+/** A finished generation: the PNG bytes cross to the main thread, which stores them. */
+export interface RenderOutput {
+  png: Uint8Array;
+  width: number;
+  height: number;
+  seed: number;
+  executionProvider: string;
+  timings: StageTimings;
+  truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
+}
+
+export type FromWorker =
+  | { type: 'ready'; executionProvider: string }
+  | { type: 'startup_failed'; error: ErrorInfo }
+  | { type: 'progress'; id: string; event: ProgressEvent }
+  | { type: 'preview'; id: string; step: number; png: Uint8Array }
+  | { type: 'loaded'; model: string | undefined }
+  | { type: 'result'; id: string; output: RenderOutput }
+  | { type: 'failed'; id: string; error: ErrorInfo }
+  | { type: 'closed' };

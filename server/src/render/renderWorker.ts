@@ -1,0 +1,85 @@
+/**
+ * The render worker thread: loads model packages and runs the shared SDXL pipeline on onnxruntime-node, one
+ * generation at a time, while the main thread keeps answering HTTP. Cancel messages are read between steps
+ * (each session run is awaited, so the worker's event loop turns between them).
+ */
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { describeError } from '../../../src/core/errors.ts';
+import { latentsToPreviewPng } from '../../../src/core/image/latentPreview.ts';
+import { LoadedSlot } from '../../../src/core/pipelines/loadedSlot.ts';
+import { generate, loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
+import { DirectoryStore } from '../models/directoryStore.ts';
+import type { OnnxRuntime } from '../../../src/core/runtime.ts';
+import { createNodeRuntime, type NodeExecutionProvider } from '../ortNodeRuntime.ts';
+import type { FromWorker, RenderWorkerData, ToWorker } from './protocol.ts';
+
+const port = parentPort!;
+const data = workerData as RenderWorkerData;
+const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+/** Ids sent to run and not yet ended; a cancel for another id is ignored. */
+const pending = new Set<string>();
+const cancelled = new Set<string>();
+let work: Promise<void> = Promise.resolve();
+
+async function main(): Promise<void> {
+  let runtime: OnnxRuntime;
+  try {
+    runtime = createNodeRuntime(data.executionProvider as NodeExecutionProvider);
+  } catch (error) {
+    send({ type: 'startup_failed', error: describeError(error) });
+    return;
+  }
+  const loaded = new LoadedSlot<SdxlPipeline>();
+  let loadedModel: string | undefined;
+
+  async function run(id: string, message: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
+    const signal = { get aborted() { return cancelled.has(id); } };
+    try {
+      const model = message.request.model!;
+      const pipeline = await loaded.get(model, () => loadSdxlPipeline({ store: new DirectoryStore(join(data.modelsDir, model)), runtime, now: () => performance.now() }));
+      if (loadedModel !== model) send({ type: 'loaded', model: (loadedModel = model) });
+      const out = await generate(pipeline, message.request, {
+        signal,
+        now: () => performance.now(),
+        onProgress: (event) => send({ type: 'progress', id, event }),
+        ...(message.previewEvery > 0
+          ? { preview: { every: message.previewEvery, onLatents: (latents, step) => {
+              const png = latentsToPreviewPng(latents);
+              send({ type: 'preview', id, step, png }, [png.buffer as ArrayBuffer]);
+            } } }
+          : {}),
+      });
+      const { png, width, height, seed, executionProvider, timings, truncated } = out;
+      send({ type: 'result', id, output: { png, width, height, seed, executionProvider, timings, truncated } }, [png.buffer as ArrayBuffer]);
+    } catch (error) {
+      send({ type: 'failed', id, error: describeError(error) });
+    } finally {
+      cancelled.delete(id);
+      pending.delete(id);
+    }
+  }
+
+  port.on('message', (message: ToWorker) => {
+    switch (message.type) {
+      case 'generate':
+        pending.add(message.id);
+        work = work.then(() => run(message.id, message));
+        break;
+      case 'cancel':
+        if (pending.has(message.id)) cancelled.add(message.id);
+        break;
+      case 'close':
+        void work.then(async () => {
+          await loaded.release();
+          send({ type: 'closed' });
+          port.close();
+        });
+        break;
+    }
+  });
+  send({ type: 'ready', executionProvider: runtime.executionProvider });
+}
+
+void main();
