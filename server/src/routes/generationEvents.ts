@@ -34,6 +34,7 @@ export const generationEventRoutes = (services: Services, present: (view: JobVie
       return;
     }
     sse.keepAlive();
+    sse.sendHeaders(); // commit the stream now: a resumed stream may have nothing to replay yet
     const lastEventId = sse.lastEventId ?? undefined;
     // the log is replayed; a job with no event yet (queued, unwatched) opens with its state as it is now
     const hadEvents = services.jobs.events.latest(id) !== undefined;
