@@ -146,6 +146,7 @@ describe('hostile input is refused before the 202', () => {
       () => ({ method: 'POST', path: '/api/generations', body: JSON.stringify(withImage(dataUrl(random() < 0.5 ? goodPng.subarray(0, 20 + Math.floor(random() * (goodPng.length - 21))) : Buffer.concat([goodPng.subarray(0, 40), Buffer.from([goodPng[40]! ^ (1 + Math.floor(random() * 255))]), goodPng.subarray(41)])))) }),
       () => ({ method: 'GET', path: `/api/generations?${pick(['status=done', 'limit=0', 'limit=101', 'limit=-1', 'limit=abc', 'cursor=-5', 'cursor=1e3', 'status=queued&limit=1.5'])}` }),
       () => ({ method: pick(['GET', 'DELETE']), path: `/api/generations/${encodeURIComponent(pick(['0', 'x'.repeat(300), '../../package.json', '%', 'ü', '00000000-0000-0000-0000-000000000000', String(random())]))}` }),
+      () => ({ method: 'GET', path: `/api/generations/${encodeURIComponent(pick(['0', 'x'.repeat(300), '%', 'ü', '00000000-0000-0000-0000-000000000000']))}/events`, headers: { accept: pick(['text/event-stream', 'application/json']), 'last-event-id': pick(['', 'x', '1-1', 'a'.repeat(300), '-'.repeat(40)]) } }),
       () => ({ method: 'GET', path: `/api/images/${encodeURIComponent(pick(['x.png', '0'.repeat(64) + '.png', '../../package.json', 'a'.repeat(65), '%00']))}` }),
       () => ({ method: 'GET', path: `/models/${encodeURIComponent(pick(['..', 'x'.repeat(200), 'Tiny', 'no-such']))}/manifest.json` }),
       () => ({ method: 'GET', path: `/models/files/${pick(['0'.repeat(64), 'zz', '../../package.json'.replaceAll('/', '%2F'), 'f'.repeat(64)])}` }),
