@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { describeError, type ErrorCode } from '../../src/core/errors.ts';
 import type { ServerConfig } from './config.ts';
 import { ImageStore } from './images/imageStore.ts';
+import { ReferenceVerifier } from './images/verifyPool.ts';
 import { boundedJsonParser } from './http/jsonBody.ts';
 import { JobQueue } from './jobs/jobQueue.ts';
 import { JobStore } from './jobs/jobStore.ts';
@@ -41,7 +42,8 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     },
     { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
   );
-  const services: Services = { models, jobs, images, engine };
+  const verifier = new ReferenceVerifier();
+  const services: Services = { models, jobs, images, engine, verifier };
 
   boundedJsonParser(app);
   app.addHook('onSend', async (_req, reply) => {
@@ -81,6 +83,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     await jobs.close();
     store.close();
     await engine.close();
+    await verifier.close();
   });
   return { app, services };
 }

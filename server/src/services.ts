@@ -1,4 +1,5 @@
 import type { ImageStore } from './images/imageStore.ts';
+import type { ReferenceVerifier } from './images/verifyPool.ts';
 import type { JobQueue } from './jobs/jobQueue.ts';
 import type { ModelRegistry } from './models/registry.ts';
 import type { RenderEngine } from './render/renderEngine.ts';
@@ -9,4 +10,6 @@ export interface Services {
   jobs: JobQueue;
   images: ImageStore;
   engine: RenderEngine;
+  /** Checks reference images off the event loop. */
+  verifier: ReferenceVerifier;
 }

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { parseGenerateRequest, RequestValidationError } from '../../../src/core/request.ts';
-import { verifyReferenceImage } from '../images/verifyReference.ts';
 import type { JobStatus, JobView } from '../jobs/jobTypes.ts';
 import { UnknownModelError } from '../models/registry.ts';
 import type { Services } from '../services.ts';
@@ -40,7 +39,7 @@ export const generationRoutes = (services: Services): FastifyPluginAsync => asyn
     const key = req.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) throw invalid('Idempotency-Key', 'must be 1 to 255 printable ASCII characters');
     const request = parseGenerateRequest(req.body);
-    const image = request.image ? verifyReferenceImage(request.image) : undefined;
+    const image = request.image ? await services.verifier.verify(request.image) : undefined;
     try {
       request.model = await services.models.resolve(request.model);
     } catch (error) {
