@@ -1,7 +1,9 @@
 /**
  * Writes random-weight SDXL packages in the optimum ONNX layout.
  *
- *   npm run fixtures                                   tiny-sdxl into public/models (skipped when current)
+ *   npm run fixtures                                   the three tiny style packages into public/models (skipped when
+ *                                                      current): tiny-sdxl (ultra_realistic), tiny-sdxl-semi and
+ *                                                      tiny-sdxl-anime, sharing one VAE (byte-identical files)
  *   npm run fixtures -- --out <dir>                    the tiny package into <dir>
  *   npm run fixtures -- --config sdxl-base --out <dir> full-size SDXL base (6.9 GB fp16, takes minutes)
  *   npm run fixtures -- --config sdxl-base --count     parameters per component as one JSON line; writes nothing
@@ -15,7 +17,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CONFIGS, EXPORTS, type ExportName } from './sdxl-fixture/configs.ts';
-import { fixturePackage, parameterCounts, writeFixturePackage } from './sdxl-fixture/package.ts';
+import { fixturePackage, parameterCounts, writeFixturePackage, type ComponentSeeds } from './sdxl-fixture/package.ts';
+
+/**
+ * The default install: one tiny package per product style. Each style is its own checkpoint (another UNet;
+ * anime also other text encoders, as Animagine XL's are fine-tuned); all share the VAE, as the product's
+ * checkpoints share madebyollin/sdxl-vae-fp16-fix.
+ */
+const STYLE_PACKAGES: readonly { id: string; seeds: Partial<ComponentSeeds> }[] = [
+  { id: 'tiny-sdxl', seeds: {} },
+  { id: 'tiny-sdxl-semi', seeds: { unet: 13 } },
+  { id: 'tiny-sdxl-anime', seeds: { text_encoder: 11, text_encoder_2: 12, unet: 23 } },
+];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = '.generator-sha256';
@@ -32,27 +45,32 @@ const config = CONFIGS[values.config!];
 if (!config) throw new RangeError(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, got "${values.config}"`);
 const exportName = (values.export ?? config.defaultExport) as ExportName;
 if (!(exportName in EXPORTS)) throw new RangeError(`--export must be one of ${Object.keys(EXPORTS).join(', ')}, got "${values.export}"`);
-const pkg = fixturePackage(config, exportName);
 
 if (values.count) {
-  console.log(JSON.stringify(parameterCounts(pkg)));
+  console.log(JSON.stringify(parameterCounts(fixturePackage(config, exportName))));
+} else if (!values.out && config.name === 'tiny' && exportName === 'fp32') {
+  for (const style of STYLE_PACKAGES) write(join(root, 'public/models', style.id), style.seeds);
 } else {
-  const defaultOut = config.name === 'tiny' && exportName === 'fp32' ? join(root, 'public/models/tiny-sdxl') : undefined;
-  const outDir = resolve(values.out ?? defaultOut ?? '');
-  if (!values.out && !defaultOut) throw new RangeError(`--out <dir> is required for --config ${config.name} --export ${exportName}`);
-  const expected = generatorHash(`${config.name}|${exportName}`);
+  if (!values.out) throw new RangeError(`--out <dir> is required for --config ${config.name} --export ${exportName}`);
+  write(resolve(values.out), {});
+}
+
+/** Writes one package into `outDir` unless it already holds this generator's output for these options. */
+function write(outDir: string, seeds: Partial<ComponentSeeds>): void {
+  const pkg = fixturePackage(config!, exportName, seeds);
+  const expected = generatorHash(`${config!.name}|${exportName}|${JSON.stringify(seeds)}`);
   const stampPath = join(outDir, STAMP);
   if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === expected) {
-    console.log(`${config.name} (${exportName}): up to date in ${outDir}`);
-  } else {
-    const started = Date.now();
-    rmSync(outDir, { recursive: true, force: true });
-    const bytes = writeFixturePackage(pkg, outDir, (folder, n) => {
-      if (config.name !== 'tiny') console.log(`  ${folder}: ${(n / 1e9).toFixed(3)} GB after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    });
-    writeFileSync(stampPath, expected);
-    console.log(`${config.name} (${exportName}): wrote ${(bytes / 1e6).toFixed(2)} MB to ${outDir} in ${Date.now() - started} ms`);
+    console.log(`${config!.name} (${exportName}): up to date in ${outDir}`);
+    return;
   }
+  const started = Date.now();
+  rmSync(outDir, { recursive: true, force: true });
+  const bytes = writeFixturePackage(pkg, outDir, (folder, n) => {
+    if (config!.name !== 'tiny') console.log(`  ${folder}: ${(n / 1e9).toFixed(3)} GB after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  });
+  writeFileSync(stampPath, expected);
+  console.log(`${config!.name} (${exportName}): wrote ${(bytes / 1e6).toFixed(2)} MB to ${outDir} in ${Date.now() - started} ms`);
 }
 
 /** Hash of the generator's own sources, the core modules it imports, and the options. */

@@ -39,8 +39,16 @@ export interface FixturePackage {
   components: FixtureComponent[];
 }
 
-/** Builds the description of a package for `config` in the I/O conventions of `exportName` (deterministic). */
-export function fixturePackage(config: FixtureConfig, exportName: ExportName = config.defaultExport): FixturePackage {
+/** Weight seeds per component: another seed is another checkpoint; equal seeds give byte-identical files. */
+export type ComponentSeeds = Record<FixtureComponent['folder'], number>;
+export const DEFAULT_SEEDS: ComponentSeeds = { text_encoder: 1, text_encoder_2: 2, unet: 3, vae_decoder: 4, vae_encoder: 5 };
+
+/**
+ * Builds the description of a package for `config` in the I/O conventions of `exportName` (deterministic).
+ * @param seeds per-component weight seeds over `DEFAULT_SEEDS` (style packages differ in their UNet and keep the VAE).
+ */
+export function fixturePackage(config: FixtureConfig, exportName: ExportName = config.defaultExport, seeds: Partial<ComponentSeeds> = {}): FixturePackage {
+  const seed = { ...DEFAULT_SEEDS, ...seeds };
   const conventions = EXPORTS[exportName];
   const float = conventions.float;
   const files: TextFiles = new Map();
@@ -93,11 +101,11 @@ export function fixturePackage(config: FixtureConfig, exportName: ExportName = c
   return {
     textFiles: files,
     components: [
-      { folder: 'text_encoder', graph: () => buildClipTextModel(te1, false, { seed: 1, float, init, ids: conventions.ids }) },
-      { folder: 'text_encoder_2', graph: () => buildClipTextModel(te2, true, { seed: 2, float, init, ids: conventions.ids }), externalThreshold },
-      { folder: 'unet', graph: () => buildUNet(unet, { seed: 3, float, init, timestep: conventions.timestep }), externalThreshold },
-      { folder: 'vae_decoder', graph: () => buildVaeDecoder(vae, { seed: 4, float, init }) },
-      { folder: 'vae_encoder', graph: () => buildVaeEncoder(vae, { seed: 5, float, init }) },
+      { folder: 'text_encoder', graph: () => buildClipTextModel(te1, false, { seed: seed.text_encoder, float, init, ids: conventions.ids }) },
+      { folder: 'text_encoder_2', graph: () => buildClipTextModel(te2, true, { seed: seed.text_encoder_2, float, init, ids: conventions.ids }), externalThreshold },
+      { folder: 'unet', graph: () => buildUNet(unet, { seed: seed.unet, float, init, timestep: conventions.timestep }), externalThreshold },
+      { folder: 'vae_decoder', graph: () => buildVaeDecoder(vae, { seed: seed.vae_decoder, float, init }) },
+      { folder: 'vae_encoder', graph: () => buildVaeEncoder(vae, { seed: seed.vae_encoder, float, init }) },
     ],
   };
 }

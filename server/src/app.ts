@@ -25,22 +25,23 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 40
  */
 export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services }> {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options });
-  const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider });
+  const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
   const models = new ModelRegistry(config.modelsDir, config.defaultModel, {
     chunkBytes: config.modelChunkBytes,
     variantOrder: config.variantOrder,
     realSizeModels: config.realSizeModels,
+    styleModels: config.styleModels,
   });
   const images = new ImageStore(join(config.dataDir, 'images'));
   const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));
   const jobs = new JobQueue(
     store,
     async ({ id, request, previewEvery }, onEvent, signal) => {
-      const out = await engine.run(id, request, onEvent, signal, previewEvery);
+      const out = await engine.run(id, request, await models.files(request.model!), onEvent, signal, previewEvery);
       const sha256 = await images.put(out.png);
       return { sha256, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated };
     },
-    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
+    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, loadedModel: () => engine.models.loadedModel, maxWaitMs: config.queueMaxWaitMs, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
   );
   const verifier = new ReferenceVerifier();
   const services: Services = { models, jobs, images, engine, verifier };

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { STYLES, type Style } from '../../src/core/product/index.ts';
 import { DEFAULT_VARIANT_ORDER } from './models/manifest.ts';
 import type { NodeExecutionProvider } from './ortNodeRuntime.ts';
 
@@ -17,6 +18,12 @@ export interface ServerConfig {
   maxQueuedJobs: number;
   /** A preview every this many denoising steps (0: none); absent: about six per job. */
   previewEvery?: number;
+  /** Model weights a render engine keeps loaded, bytes: idle sessions of other checkpoints are released past it. */
+  modelMemoryBudgetBytes: number;
+  /** Which installed package renders each product style when a request names no `model`. */
+  styleModels: Record<Style, string>;
+  /** The queue runs jobs for the loaded checkpoint first, unless an older job has waited this long, ms. */
+  queueMaxWaitMs: number;
   /** Milliseconds between heartbeat comments on an idle progress stream. */
   sseHeartbeatMs: number;
   /** Starts a job gets before a crash mid-run fails it as `interrupted`. */
@@ -39,6 +46,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new RangeError(`JOB_MAX_ATTEMPTS must be an integer in [1, 100], got "${env.JOB_MAX_ATTEMPTS}"`);
   const previewEvery = env.PREVIEW_EVERY === undefined ? undefined : Number(env.PREVIEW_EVERY);
   if (previewEvery !== undefined && (!Number.isInteger(previewEvery) || previewEvery < 0 || previewEvery > 1000)) throw new RangeError(`PREVIEW_EVERY must be an integer in [0, 1000], got "${env.PREVIEW_EVERY}"`);
+  const budgetMb = Number(env.MODEL_MEMORY_BUDGET_MB ?? 16_384);
+  if (!Number.isFinite(budgetMb) || budgetMb <= 0) throw new RangeError(`MODEL_MEMORY_BUDGET_MB must be a positive number, got "${env.MODEL_MEMORY_BUDGET_MB}"`);
+  const maxWait = Number(env.QUEUE_MAX_WAIT_MS ?? 120_000);
+  if (!Number.isInteger(maxWait) || maxWait < 0) throw new RangeError(`QUEUE_MAX_WAIT_MS must be a non-negative integer, got "${env.QUEUE_MAX_WAIT_MS}"`);
   const heartbeat = Number(env.SSE_HEARTBEAT_MS ?? 15_000);
   if (!Number.isInteger(heartbeat) || heartbeat < 100) throw new RangeError(`SSE_HEARTBEAT_MS must be an integer of at least 100, got "${env.SSE_HEARTBEAT_MS}"`);
   const list = (value: string | undefined, fallback: readonly string[]) => (value === undefined ? [...fallback] : value.split(',').map((s) => s.trim()).filter(Boolean));
@@ -55,9 +66,29 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     maxQueuedJobs: 100,
     maxJobAttempts: attempts,
     sseHeartbeatMs: heartbeat,
+    modelMemoryBudgetBytes: Math.round(budgetMb * 1024 * 1024),
+    styleModels: styleModels(env.STYLE_MODELS),
+    queueMaxWaitMs: maxWait,
     ...(previewEvery !== undefined ? { previewEvery } : {}),
     modelChunkBytes: chunk,
     variantOrder: list(env.MODEL_VARIANT_ORDER, DEFAULT_VARIANT_ORDER),
     realSizeModels: list(env.REAL_SIZE_MODELS, []),
   };
+}
+
+/** The default install's style packages (`npm run fixtures`). */
+export const DEFAULT_STYLE_MODELS: Record<Style, string> = { ultra_realistic: 'tiny-sdxl', semi_realistic: 'tiny-sdxl-semi', anime: 'tiny-sdxl-anime' };
+
+/**
+ * `STYLE_MODELS`, e.g. `ultra_realistic=realvisxl-v4,anime=animagine-xl-3.1`: styles not named keep the default.
+ * @throws RangeError naming the variable for an unknown style or a malformed entry.
+ */
+function styleModels(value: string | undefined): Record<Style, string> {
+  const map = { ...DEFAULT_STYLE_MODELS };
+  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [style, model] = entry.split('=').map((s) => s.trim());
+    if (!STYLES.includes(style as Style) || !model) throw new RangeError(`STYLE_MODELS entries must be <style>=<model id> with style one of ${STYLES.join(', ')}, got "${entry}"`);
+    map[style as Style] = model;
+  }
+  return map;
 }

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
+import { STYLES } from './product/index.ts';
 import { SAMPLER_NAMES } from './schedulers/index.ts';
 
 /** Longest prompt accepted, in characters (CLIP keeps 75 tokens; the rest is reported as cut). */
@@ -29,6 +30,7 @@ const Crop = (description: string) =>
 export const GenerateRequestSchema = Type.Object(
   {
     model: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'model package id; the server default when omitted' })),
+    style: Type.Optional(Type.Enum([...STYLES], { description: "the product style, whose checkpoint renders the image when `model` is omitted" })),
     prompt: Type.String({ minLength: 1, maxLength: MAX_PROMPT_CHARS }),
     negative_prompt: Type.String({ maxLength: MAX_PROMPT_CHARS, default: '' }),
     width: Type.Integer({ minimum: MIN_SIDE, maximum: MAX_SIDE, multipleOf: 8, description: 'pixels' }),

@@ -38,11 +38,13 @@ export class JobQueue {
 
   /**
    * @param options.previewEvery a preview every this many steps; 0 none; undefined about six per job.
+   * @param options.loadedModel the checkpoint the engine holds: its jobs go first while no job has waited
+   *   `maxWaitMs` (see `JobStore.claimNext`).
    */
   constructor(
     private readonly store: JobStore,
     private readonly runner: JobRunner,
-    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number; previewEvery?: number },
+    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number; previewEvery?: number; loadedModel?: () => string | undefined; maxWaitMs?: number },
   ) {
     store.recover(options.maxAttempts);
     this.pump();
@@ -178,7 +180,8 @@ export class JobQueue {
 
   private pump(): void {
     if (this.running || this.closed) return;
-    const job = this.store.claimNext();
+    const loaded = this.options.loadedModel?.();
+    const job = this.store.claimNext(loaded !== undefined ? { model: loaded, maxWaitMs: this.options.maxWaitMs ?? 120_000 } : undefined);
     if (!job) return;
     const now = this.options.now ?? (() => performance.now());
     const started = now();

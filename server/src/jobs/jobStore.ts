@@ -154,11 +154,22 @@ export class JobStore {
     return (this.db.prepare('SELECT count(*) AS n FROM jobs WHERE status = ?').get(status) as { n: number }).n;
   }
 
-  /** Marks the oldest queued job running (attempts + 1) and returns it; undefined when none waits. */
-  claimNext(): StoredJob | undefined {
+  /**
+   * Marks the next job running (attempts + 1) and returns it; undefined when none waits. The next job is the
+   * oldest queued one, except that with `prefer` the oldest job for `prefer.model` (the loaded checkpoint) goes
+   * first while the oldest job overall has waited less than `prefer.maxWaitMs` (so a switch of checkpoints is
+   * saved, and no job waits past the bound for it).
+   */
+  claimNext(prefer?: { model: string | undefined; maxWaitMs: number }): StoredJob | undefined {
     return this.db.transaction(() => {
-      const row = this.db.prepare("SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").get() as Row | undefined;
-      if (!row) return undefined;
+      const oldest = this.db.prepare("SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").get() as Row | undefined;
+      if (!oldest) return undefined;
+      let row = oldest;
+      const cutoff = prefer && new Date(Date.now() - prefer.maxWaitMs).toISOString();
+      if (prefer?.model !== undefined && cutoff && oldest.created_at > cutoff) {
+        const preferred = this.db.prepare("SELECT * FROM jobs WHERE status = 'queued' AND json_extract(request, '$.model') = ? ORDER BY seq LIMIT 1").get(prefer.model) as Row | undefined;
+        if (preferred) row = preferred;
+      }
       this.db.prepare("UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ? WHERE id = ?").run(now(), row.id);
       return this.get(row.id);
     })();

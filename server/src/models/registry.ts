@@ -1,6 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ModelManifest } from '../../../src/core/loading/manifest.ts';
+import type { Style } from '../../../src/core/product/index.ts';
+import type { FileInfo } from '../render/sessionCache.ts';
 import { buildManifest, type ManifestOptions } from './manifest.ts';
 
 /** Every file's path, size and modification time (dotfiles excepted): changes when the package does. */
@@ -32,6 +34,8 @@ export interface RegistryOptions {
   variantOrder?: readonly string[];
   /** Ids of packages to mark full-size whatever their size. */
   realSizeModels?: readonly string[];
+  /** The package of each product style. */
+  styleModels?: Readonly<Record<Style, string>>;
 }
 
 /**
@@ -57,9 +61,13 @@ export class ModelRegistry {
     return ids.sort();
   }
 
-  /** @throws UnknownModelError */
-  async resolve(id: string | undefined): Promise<string> {
-    const wanted = id ?? this.defaultModel;
+  /**
+   * The package that renders a request: `id` when given, else the package of `style` (see `styleModels`), else
+   * the default.
+   * @throws UnknownModelError when that package is not installed.
+   */
+  async resolve(id: string | undefined, style?: Style): Promise<string> {
+    const wanted = id ?? (style ? this.options.styleModels?.[style] : undefined) ?? this.defaultModel;
     const ids = await this.ids();
     if (!ids.includes(wanted)) throw new UnknownModelError(wanted, ids);
     return wanted;
@@ -108,5 +116,11 @@ export class ModelRegistry {
    */
   async warmUp(): Promise<void> {
     await Promise.all((await this.ids()).map((id) => this.manifest(id).catch(() => undefined)));
+  }
+
+  /** The package's files by package-relative path, with their hashes and sizes (sessions are shared by hash). */
+  async files(id: string): Promise<Record<string, FileInfo>> {
+    const manifest = await this.manifest(id);
+    return Object.fromEntries(manifest.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.size }]));
   }
 }

@@ -6,6 +6,7 @@
 import type { ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { ProgressEvent, StageTimings } from '../../../src/core/types.ts';
+import type { CachedSession, FileInfo } from './sessionCache.ts';
 
 /** What the worker needs to start. */
 export interface RenderWorkerData {
@@ -13,10 +14,19 @@ export interface RenderWorkerData {
   entry: string;
   modelsDir: string;
   executionProvider: string;
+  /** Bytes of model weights kept loaded (idle sessions of other models are released past it). */
+  memoryBudgetBytes: number;
+}
+
+/** The engine's models: what is loaded, and how often each component's session was created. */
+export interface EngineModels {
+  loadedModel: string | undefined;
+  sessions: CachedSession[];
+  created: Record<string, number>;
 }
 
 export type ToWorker =
-  | { type: 'generate'; id: string; request: GenerateRequest; previewEvery: number }
+  | { type: 'generate'; id: string; request: GenerateRequest; previewEvery: number; files: Record<string, FileInfo> }
   | { type: 'cancel'; id: string }
   | { type: 'close' };
 
@@ -36,7 +46,7 @@ export type FromWorker =
   | { type: 'startup_failed'; error: ErrorInfo }
   | { type: 'progress'; id: string; event: ProgressEvent }
   | { type: 'preview'; id: string; step: number; png: Uint8Array }
-  | { type: 'loaded'; model: string | undefined }
+  | { type: 'loaded'; models: EngineModels }
   | { type: 'result'; id: string; output: RenderOutput }
   | { type: 'failed'; id: string; error: ErrorInfo }
   | { type: 'closed' };

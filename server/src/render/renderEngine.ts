@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { EngineError } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { ProgressEvent } from '../../../src/core/types.ts';
-import type { FromWorker, RenderOutput, RenderWorkerData, ToWorker } from './protocol.ts';
+import type { EngineModels, FromWorker, RenderOutput, RenderWorkerData, ToWorker } from './protocol.ts';
+import type { FileInfo } from './sessionCache.ts';
 
 /** What a render reports while it runs: the pipeline's progress, and preview PNGs of the latents. */
 export type RenderEvent = ProgressEvent | { stage: 'preview'; step: number; png: Uint8Array };
@@ -25,10 +26,11 @@ export class RenderEngine {
   private closing = false;
   /** Execution provider the sessions run on, once the worker is ready. */
   executionProvider: string | undefined;
-  /** The model id whose pipeline the worker holds, if any. */
-  loadedModel: string | undefined;
+  /** The worker's models: the loaded one, cached sessions, session creations per component. */
+  models: EngineModels = { loadedModel: undefined, sessions: [], created: {} };
 
-  constructor(private readonly options: { modelsDir: string; executionProvider: string }) {
+  /** @param options.memoryBudgetBytes model weights kept loaded, bytes (see SessionCache). */
+  constructor(private readonly options: { modelsDir: string; executionProvider: string; memoryBudgetBytes: number }) {
     this.start();
   }
 
@@ -37,6 +39,7 @@ export class RenderEngine {
       entry: new URL('./renderWorker.ts', import.meta.url).href,
       modelsDir: this.options.modelsDir,
       executionProvider: this.options.executionProvider,
+      memoryBudgetBytes: this.options.memoryBudgetBytes,
     };
     const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), { workerData, name: 'render' });
     this.worker = worker;
@@ -65,7 +68,7 @@ export class RenderEngine {
 
   private onMessage(message: FromWorker): void {
     if (message.type === 'loaded') {
-      this.loadedModel = message.model;
+      this.models = message.models;
       return;
     }
     if (message.type === 'closed' || message.type === 'ready' || message.type === 'startup_failed') return;
@@ -91,7 +94,7 @@ export class RenderEngine {
 
   private onExit(worker: Worker, code: number): void {
     if (worker !== this.worker) return;
-    this.loadedModel = undefined;
+    this.models = { loadedModel: undefined, sessions: [], created: {} };
     for (const [id, job] of this.pending) {
       this.pending.delete(id);
       job.reject(new EngineError('internal', `the render worker stopped (exit code ${code}) during the generation`));
@@ -107,11 +110,13 @@ export class RenderEngine {
    * Runs one generation in the worker.
    * @param id the job id (names the generation in messages).
    * @param request a validated request with `model` resolved.
+   * @param files the model package's files by package-relative path, from its manifest: sessions of files
+   *   with equal hashes are shared between packages.
    * @param previewEvery a preview PNG every this many denoising steps (0: none).
    * @param signal aborting it cancels the generation at its next step (rejects with code `cancelled`).
    * @throws EngineError with the pipeline's code; `internal` when the worker died.
    */
-  async run(id: string, request: GenerateRequest, onEvent: (event: RenderEvent) => void, signal: AbortSignal, previewEvery = 0): Promise<RenderOutput> {
+  async run(id: string, request: GenerateRequest, files: Record<string, FileInfo>, onEvent: (event: RenderEvent) => void, signal: AbortSignal, previewEvery = 0): Promise<RenderOutput> {
     await this.ready();
     return new Promise<RenderOutput>((resolve, reject) => {
       const onAbort = () => this.post({ type: 'cancel', id });
@@ -121,7 +126,7 @@ export class RenderEngine {
       };
       this.pending.set(id, { onEvent, resolve: settle(resolve), reject: settle(reject) });
       signal.addEventListener('abort', onAbort, { once: true });
-      this.post({ type: 'generate', id, request, previewEvery });
+      this.post({ type: 'generate', id, request, previewEvery, files });
       if (signal.aborted) onAbort();
     });
   }

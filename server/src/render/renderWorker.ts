@@ -12,6 +12,7 @@ import { generate, loadSdxlPipeline, type SdxlPipeline } from '../../../src/core
 import { DirectoryStore } from '../models/directoryStore.ts';
 import type { OnnxRuntime } from '../../../src/core/runtime.ts';
 import { createNodeRuntime, type NodeExecutionProvider } from '../ortNodeRuntime.ts';
+import { SessionCache } from './sessionCache.ts';
 import type { FromWorker, RenderWorkerData, ToWorker } from './protocol.ts';
 
 const port = parentPort!;
@@ -31,15 +32,22 @@ async function main(): Promise<void> {
     send({ type: 'startup_failed', error: describeError(error) });
     return;
   }
+  // one pipeline (one UNet) in use at a time; sessions of other models stay cached, by content, within the budget
+  const cache = new SessionCache(runtime, data.memoryBudgetBytes);
   const loaded = new LoadedSlot<SdxlPipeline>();
   let loadedModel: string | undefined;
+  const report = () => send({ type: 'loaded', models: { loadedModel, sessions: cache.sessions(), created: { ...cache.created } } });
 
   async function run(id: string, message: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
     const signal = { get aborted() { return cancelled.has(id); } };
     try {
       const model = message.request.model!;
-      const pipeline = await loaded.get(model, () => loadSdxlPipeline({ store: new DirectoryStore(join(data.modelsDir, model)), runtime, now: () => performance.now() }));
-      if (loadedModel !== model) send({ type: 'loaded', model: (loadedModel = model) });
+      const root = join(data.modelsDir, model);
+      const pipeline = await loaded.get(model, () => loadSdxlPipeline({ store: new DirectoryStore(root), runtime: cache.runtimeFor(root, message.files), now: () => performance.now() }));
+      if (loadedModel !== model) {
+        loadedModel = model;
+        report();
+      }
       const out = await generate(pipeline, message.request, {
         signal,
         now: () => performance.now(),
@@ -58,6 +66,7 @@ async function main(): Promise<void> {
     } finally {
       cancelled.delete(id);
       pending.delete(id);
+      report();
     }
   }
 
@@ -73,6 +82,7 @@ async function main(): Promise<void> {
       case 'close':
         void work.then(async () => {
           await loaded.release();
+          await cache.clear();
           send({ type: 'closed' });
           port.close();
         });

@@ -41,9 +41,9 @@ export const generationRoutes = (services: Services): FastifyPluginAsync => asyn
     const request = parseGenerateRequest(req.body);
     const image = request.image ? await services.verifier.verify(request.image) : undefined;
     try {
-      request.model = await services.models.resolve(request.model);
+      request.model = await services.models.resolve(request.model, request.style);
     } catch (error) {
-      if (error instanceof UnknownModelError) throw invalid('model', error.message);
+      if (error instanceof UnknownModelError) throw invalid(request.model === undefined && request.style ? 'style' : 'model', error.message);
       throw error;
     }
     const { job, created } = services.jobs.submit(request, image, key);

@@ -21,6 +21,10 @@ export interface AdCase {
 }
 
 export const AD_CASES: readonly AdCase[] = adCases.cases;
+
+/** The product's styles, one SDXL checkpoint each (`ad-cases.json` `styles` names them); all share one VAE. */
+export const STYLES = ['ultra_realistic', 'semi_realistic', 'anime'] as const;
+export type Style = (typeof STYLES)[number];
 export const DEFAULTS = adCases.defaults;
 export const INDUSTRY_PRESETS: Readonly<Record<string, string>> = adCases.industry_presets;
 
