@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { STYLES, type Style } from '../../src/core/product/index.ts';
 import { DEFAULT_VARIANT_ORDER } from './models/manifest.ts';
-import type { NodeExecutionProvider } from './ortNodeRuntime.ts';
+import { NODE_EXECUTION_PROVIDERS, type NodeExecutionProvider } from './executionProvider.ts';
 
 /** Server settings, from the environment (see README "Server settings"). */
 export interface ServerConfig {
@@ -14,6 +14,7 @@ export interface ServerConfig {
   dataDir: string;
   /** Built app (vite build output); not served when absent. */
   staticDir: string;
+  /** onnxruntime-node's execution provider: `cpu`, `webgpu` (a Vulkan adapter) or `cuda`; never replaced by another. */
   executionProvider: NodeExecutionProvider;
   maxQueuedJobs: number;
   /** A preview every this many denoising steps (0: none); absent: about six per job. */
@@ -53,8 +54,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
   const heartbeat = Number(env.SSE_HEARTBEAT_MS ?? 15_000);
   if (!Number.isInteger(heartbeat) || heartbeat < 100) throw new RangeError(`SSE_HEARTBEAT_MS must be an integer of at least 100, got "${env.SSE_HEARTBEAT_MS}"`);
   const list = (value: string | undefined, fallback: readonly string[]) => (value === undefined ? [...fallback] : value.split(',').map((s) => s.trim()).filter(Boolean));
-  const provider = env.ORT_EXECUTION_PROVIDER ?? 'cpu';
-  if (provider !== 'cpu' && provider !== 'cuda') throw new RangeError(`ORT_EXECUTION_PROVIDER must be cpu or cuda, got "${provider}"`);
+  const provider = (env.ORT_EXECUTION_PROVIDER ?? 'cpu') as NodeExecutionProvider;
+  if (!NODE_EXECUTION_PROVIDERS.includes(provider)) throw new RangeError(`ORT_EXECUTION_PROVIDER must be ${NODE_EXECUTION_PROVIDERS.join(', ')}, got "${provider}"`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port,

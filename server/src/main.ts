@@ -1,12 +1,32 @@
-/** Starts the server: `npm run serve` (after `vite build`), or `npm start` which builds first. */
+/**
+ * Starts the server: `npm run serve` (after `vite build`), or `npm start` which builds first. A setting that
+ * cannot work (a bad value, an execution provider that cannot run here) ends the process with exit code 1 and
+ * one line on stderr, before the job database is opened.
+ */
+import { describeError } from '../../src/core/errors.ts';
 import { buildApp } from './app.ts';
-import { configFromEnv } from './config.ts';
+import { configFromEnv, type ServerConfig } from './config.ts';
+import { checkExecutionProvider } from './executionProvider.ts';
 
-const config = configFromEnv();
+function exitWith(error: unknown): never {
+  const { code, message } = describeError(error);
+  process.stderr.write(`ad-studio: ${message}${code === 'internal' ? '' : ` [${code}]`}\n`);
+  process.exit(1);
+}
+
+let config: ServerConfig;
+try {
+  config = configFromEnv();
+  checkExecutionProvider(config.executionProvider);
+} catch (error) {
+  exitWith(error);
+}
 const { app, services } = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, disableRequestLogging: process.env.LOG_REQUESTS !== '1' });
-const provider = await services.engine.ready();
-if (provider !== config.executionProvider) {
-  app.log.warn(`ORT_EXECUTION_PROVIDER=${config.executionProvider} is not installed here; running on ${provider} (see README, "CUDA")`);
+let provider: string;
+try {
+  provider = await services.engine.ready();
+} catch (error) {
+  exitWith(error);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -1,15 +1,17 @@
 /**
- * The server's ONNX runtime: the only importer of onnxruntime-node. CUDA when asked for and present
- * (onnxruntime-node's CUDA provider is installed separately, see README), CPU otherwise.
+ * The server's ONNX runtime: the only importer of onnxruntime-node. Sessions run on the execution provider
+ * asked for (`ORT_EXECUTION_PROVIDER`): `cpu`, `webgpu` (Dawn over Vulkan, built into onnxruntime-node's Linux
+ * x64 binary) or `cuda` (a provider library installed separately, see README "CUDA"). One that cannot run here
+ * is an error with code `execution_provider_unavailable` when the runtime is created, never a silent fall back
+ * to another.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { OnnxRuntime, OnnxSession, SessionSource, ValueInfo } from '../../src/core/runtime.ts';
 import type { Tensor } from '../../src/core/tensor.ts';
+import { checkExecutionProvider, cudaProviderLibrary, type NodeExecutionProvider } from './executionProvider.ts';
 
-export type NodeExecutionProvider = 'cpu' | 'cuda';
+export type { NodeExecutionProvider } from './executionProvider.ts';
 
 function valueInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
@@ -32,30 +34,42 @@ function fromOrt(t: ort.Tensor): Tensor {
 }
 
 /**
- * Execution providers onnxruntime-node can load here. CUDA needs `libonnxruntime_providers_cuda.so`, which
- * onnxruntime-node's install script downloads only when asked (see README, "CUDA"); CPU is always there.
+ * Execution providers onnxruntime-node can load here: `cpu` always; `webgpu` where the binary has it built in
+ * (Linux x64, Windows, macOS), whether or not a WebGPU adapter exists (`checkExecutionProvider` and
+ * `createNodeRuntime` find that out); `cuda` when `libonnxruntime_providers_cuda.so` is installed
+ * (onnxruntime-node's install script downloads it only when asked, see README "CUDA").
  */
 export function availableProviders(): NodeExecutionProvider[] {
-  const packageDir = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));
-  const cuda = join(packageDir, 'bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
-  return existsSync(cuda) ? ['cuda', 'cpu'] : ['cpu'];
+  const built = new Set(ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name));
+  const out: NodeExecutionProvider[] = [];
+  if (existsSync(cudaProviderLibrary())) out.push('cuda');
+  if (built.has('webgpu')) out.push('webgpu');
+  out.push('cpu');
+  return out;
 }
 
 /**
- * @param provider 'cuda' falls back to 'cpu' when onnxruntime-node has no CUDA provider installed; the
- *   runtime's `executionProvider` says which one sessions use.
+ * The server's OnnxRuntime on `provider`. For `webgpu` and `cuda` it first runs `checkExecutionProvider` (a
+ * one-node model on that provider in a child process, about 0.2 s on SwiftShader), so a missing adapter or
+ * library fails here and not in the first job. Sessions never fall back to another provider (onnxruntime still
+ * places a few shape operators on the CPU, as it does with every provider).
+ * @param provider `cpu`, `webgpu` or `cuda`; the runtime's `executionProvider` is always this one.
+ * @param options.probeTimeoutMs how long the check may take before the provider counts as unusable (default 60 s).
+ * @throws EngineError `execution_provider_unavailable` (one line saying what to install) when `provider`
+ *   cannot run a session here; RangeError for a provider name other than those three.
  */
-export function createNodeRuntime(provider: NodeExecutionProvider = 'cpu'): OnnxRuntime {
-  const executionProvider = availableProviders().includes(provider) ? provider : 'cpu';
+export function createNodeRuntime(provider: NodeExecutionProvider = 'cpu', options: { probeTimeoutMs?: number } = {}): OnnxRuntime {
+  checkExecutionProvider(provider, options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {});
+  const executionProvider = provider;
   return {
     executionProvider,
     async createSession(source: SessionSource): Promise<OnnxSession> {
       const path = source.store.localPath?.(source.modelPath);
-      const options: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all' };
+      const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all' };
       // onnxruntime-node finds model.onnx_data beside model.onnx when loading by path.
       const session = path
-        ? await ort.InferenceSession.create(path, options)
-        : await ort.InferenceSession.create(await source.store.readBytes(source.modelPath), options);
+        ? await ort.InferenceSession.create(path, sessionOptions)
+        : await ort.InferenceSession.create(await source.store.readBytes(source.modelPath), sessionOptions);
       return {
         inputs: valueInfo(session.inputMetadata),
         outputs: valueInfo(session.outputMetadata),

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'queue_full',
   'idempotency_conflict',
   'interrupted',
+  'execution_provider_unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
