@@ -1,15 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { describeError, EngineError } from '../../../src/core/errors.ts';
+import { describeError, EngineError, type ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { VerifiedImage } from '../images/verifyReference.ts';
 import type { RenderEvent } from '../render/renderEngine.ts';
 import { JobEvents, type ProgressData } from './jobEvents.ts';
 import type { JobStore, StoredJob } from './jobStore.ts';
-import type { JobRunner, JobStatus, JobView } from './jobTypes.ts';
+import type { JobResult, JobRunner, JobStatus, JobView } from './jobTypes.ts';
 
-/** The running job: what lives only in memory. */
+/** A running job: what lives only in memory. */
 interface Running {
   id: string;
+  started: number;
   controller: AbortController;
   progress: JobView['progress'];
   stepStarted: number;
@@ -22,13 +23,27 @@ interface Running {
 const PREVIEWS_PER_JOB = 6;
 
 /**
+ * Where jobs run when not in this process (scale-out): the queue hands each new job over and asks for
+ * cancels; the dispatcher reports back through `JobQueue.remoteStarted`, `remoteEvent` and `remoteFinished`.
+ */
+export interface JobDispatcher {
+  /** Hands a committed job to the workers (idempotent by job id). Failures are retried by the dispatcher. */
+  enqueue(job: StoredJob, previewEvery: number): void;
+  /** Asks the workers to stop the job (queued or running). */
+  cancel(id: string): void;
+  close(): Promise<void>;
+}
+
+/**
  * Generation jobs, durable in a `JobStore`, run one at a time in submission order (one GPU, one model in
  * memory). A job is committed before `submit` returns. On start, jobs a crash left running are re-queued
  * up to `maxAttempts` starts, then failed with `interrupted`.
  */
 export class JobQueue {
-  private running: Running | undefined;
+  /** Jobs running now: at most one here; any number on remote workers. */
+  private readonly running = new Map<string, Running>();
   private idle: Promise<void> = Promise.resolve();
+  private dispatcher: JobDispatcher | undefined;
   private closed = false;
   /** Progress streams (Server-Sent Events) of running and watched jobs. */
   readonly events = new JobEvents();
@@ -51,6 +66,19 @@ export class JobQueue {
   }
 
   /**
+   * Sends jobs to remote workers from now on (scale-out): this process stops running jobs itself. Jobs the store
+   * holds as queued are handed over (again: enqueueing is idempotent).
+   */
+  useDispatcher(dispatcher: JobDispatcher): void {
+    this.dispatcher = dispatcher;
+    for (const job of this.store.list({ status: 'queued', limit: 100_000 }).reverse()) dispatcher.enqueue(job, this.previewEvery(job));
+  }
+
+  private previewEvery(job: StoredJob): number {
+    return this.options.previewEvery ?? Math.max(1, Math.ceil(job.request.num_inference_steps / PREVIEWS_PER_JOB));
+  }
+
+  /**
    * Stores a queued job, or returns the job stored under `idempotencyKey` (`created` false).
    * @throws EngineError `queue_full` when `maxQueued` jobs are already waiting.
    * @throws IdempotencyConflictError when the key was used with another request.
@@ -70,6 +98,7 @@ export class JobQueue {
       ...(image ? { reference: { sha256: image.sha256, type: image.type, width: image.width, height: image.height, bytes: image.bytes }, referenceFile: image.file } : {}),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
+    if (created && this.dispatcher) this.dispatcher.enqueue(job, this.previewEvery(job));
     this.pump();
     return { job: this.view(job), created };
   }
@@ -92,8 +121,12 @@ export class JobQueue {
     if (!job) return undefined;
     if (job.status === 'queued') {
       this.store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'cancelled before it started' } });
+      this.dispatcher?.cancel(id);
       this.ended(id);
-    } else if (job.status === 'running' && this.running?.id === id) this.running.controller.abort();
+    } else if (job.status === 'running') {
+      if (this.dispatcher) this.dispatcher.cancel(id);
+      else this.running.get(id)?.controller.abort();
+    }
     return this.get(id);
   }
 
@@ -109,8 +142,9 @@ export class JobQueue {
     }
     if (this.stepAverage === undefined || this.restAverage === undefined) return null;
     const jobMs = (steps: number) => steps * this.stepAverage! + this.restAverage!;
-    const current = this.running ? this.etaMs(this.store.get(this.running.id)!, this.running, 0) ?? 0 : 0;
-    const waiting = Math.max(0, position - (this.running ? 1 : 0)) * jobMs(job.request.num_inference_steps);
+    const [first] = this.running.values();
+    const current = first ? this.etaMs(this.store.get(first.id)!, first, 0) ?? 0 : 0;
+    const waiting = Math.max(0, position - this.running.size) * jobMs(job.request.num_inference_steps);
     return Math.round(current + waiting + jobMs(job.request.num_inference_steps));
   }
 
@@ -118,7 +152,7 @@ export class JobQueue {
   progressData(id: string): ProgressData | undefined {
     const job = this.store.get(id);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return undefined;
-    const running = this.running?.id === id ? this.running : undefined;
+    const running = this.running.get(id);
     const view = this.view(job);
     return {
       status: job.status,
@@ -134,7 +168,7 @@ export class JobQueue {
   /** Tells watched queued jobs their new place in the queue. */
   private queueMoved(): void {
     for (const id of this.events.listenedJobs()) {
-      if (id === this.running?.id) continue;
+      if (this.running.has(id)) continue;
       const data = this.progressData(id);
       if (data) this.events.publish(id, 'progress', data);
     }
@@ -155,17 +189,17 @@ export class JobQueue {
   /** For shutdown: takes no new job and resolves when the running one has ended (queued jobs stay queued). */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.running) await this.idle;
+    if (!this.dispatcher) while (this.running.size) await this.idle;
   }
 
   private view(job: StoredJob): JobView {
-    const live = this.running?.id === job.id ? this.running : undefined;
+    const live = this.running.get(job.id);
     return {
       id: job.id,
       status: job.status,
       request: job.request,
       ...(job.reference ? { reference_image: { type: job.reference.type, width: job.reference.width, height: job.reference.height, bytes: job.reference.bytes } } : {}),
-      queue_position: job.status === 'queued' ? this.store.queuedBefore(job.seq) + (this.running ? 1 : 0) : 0,
+      queue_position: job.status === 'queued' ? this.store.queuedBefore(job.seq) + this.running.size : 0,
       progress: live?.progress ?? (job.result
         ? { stage: 'decode', step: job.result.step_ms.length, total_steps: job.result.step_ms.length }
         : { stage: 'queued', step: 0, total_steps: job.request.num_inference_steps }),
@@ -178,65 +212,95 @@ export class JobQueue {
     };
   }
 
+  /** Starts tracking a job that has started (here or on a worker). */
+  private begin(job: StoredJob): Running {
+    const now = this.options.now ?? (() => performance.now());
+    const started = now();
+    const running: Running = { id: job.id, started, controller: new AbortController(), progress: { stage: 'load', step: 0, total_steps: job.request.num_inference_steps }, stepStarted: started, stepMs: [] };
+    this.running.set(job.id, running);
+    this.queueMoved();
+    return running;
+  }
+
+  /** Applies a pipeline event to a running job and publishes its progress. */
+  private handle(running: Running, event: RenderEvent): void {
+    const now = this.options.now ?? (() => performance.now());
+    if (event.stage === 'preview') {
+      // the pipeline hands a step's preview just before the step's progress event, which carries it
+      running.preview = `data:image/png;base64,${Buffer.from(event.png).toString('base64')}`;
+      return;
+    }
+    if (event.stage === 'denoise') {
+      const t = now();
+      if (event.step > 0) running.stepMs.push(t - running.stepStarted);
+      running.stepStarted = t;
+      running.progress = { stage: 'denoise', step: event.step, total_steps: event.totalSteps };
+    } else {
+      running.progress = { ...running.progress, stage: event.stage };
+    }
+    this.events.publish(running.id, 'progress', this.progressData(running.id));
+    delete running.preview;
+  }
+
+  /** Records a job's end (once: a job already ended keeps its first ending) and starts the next. */
+  private complete(running: Running, outcome: { result: Omit<JobResult, 'step_ms'> } | { error: ErrorInfo }): void {
+    const now = this.options.now ?? (() => performance.now());
+    if ('result' in outcome) {
+      this.store.finish(running.id, 'succeeded', { result: { ...outcome.result, step_ms: running.stepMs.map((ms) => Math.round(ms * 10) / 10) } });
+      if (running.stepMs.length) {
+        const stepMs = running.stepMs.reduce((a, b) => a + b, 0) / running.stepMs.length;
+        const restMs = Math.max(0, now() - running.started - running.stepMs.reduce((a, b) => a + b, 0));
+        const mix = (old: number | undefined, x: number) => (old === undefined ? x : old * 0.8 + x * 0.2);
+        this.stepAverage = mix(this.stepAverage, stepMs);
+        this.restAverage = mix(this.restAverage, restMs);
+      }
+    } else {
+      this.store.finish(running.id, outcome.error.code === 'cancelled' ? 'cancelled' : 'failed', { error: outcome.error });
+    }
+    this.running.delete(running.id);
+    this.ended(running.id);
+    this.pump();
+  }
+
+  /** A remote worker started the job (its `attempts`-th start). */
+  remoteStarted(id: string, attempts: number): void {
+    const job = this.store.markRunning(id, attempts);
+    if (job && !this.running.has(id)) this.begin(job);
+  }
+
+  /** A remote worker reported a pipeline event of the job. */
+  remoteEvent(id: string, event: RenderEvent): void {
+    const running = this.running.get(id);
+    if (running) this.handle(running, event);
+  }
+
+  /** A remote worker ended the job (or the queue gave up on it). */
+  remoteFinished(id: string, outcome: { result: Omit<JobResult, 'step_ms'> } | { error: ErrorInfo }): void {
+    const job = this.store.get(id);
+    if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
+    this.complete(this.running.get(id) ?? this.begin(job), outcome);
+  }
+
   private pump(): void {
-    if (this.running || this.closed) return;
+    if (this.running.size || this.closed || this.dispatcher) return;
     const loaded = this.options.loadedModel?.();
     const job = this.store.claimNext(loaded !== undefined ? { model: loaded, maxWaitMs: this.options.maxWaitMs ?? 120_000 } : undefined);
     if (!job) return;
-    const now = this.options.now ?? (() => performance.now());
-    const started = now();
-    const running: Running = { id: job.id, controller: new AbortController(), progress: { stage: 'load', step: 0, total_steps: job.request.num_inference_steps }, stepStarted: started, stepMs: [] };
-    this.running = running;
-    this.queueMoved();
-    const total = job.request.num_inference_steps;
-    const previewEvery = this.options.previewEvery ?? Math.max(1, Math.ceil(total / PREVIEWS_PER_JOB));
-    const publish = () => this.events.publish(job.id, 'progress', this.progressData(job.id));
+    const running = this.begin(job);
     this.idle = (async () => {
-      let succeeded = false;
+      let outcome: Parameters<JobQueue['complete']>[1];
       try {
         const request: GenerateRequest = { ...job.request };
         if (job.reference) {
           const stored = this.store.referenceFile(job.reference.sha256)!;
           request.image = `data:${stored.type};base64,${Buffer.from(stored.file).toString('base64')}`;
         }
-        const result = await this.runner(
-          { id: job.id, request, previewEvery },
-          (event: RenderEvent) => {
-            if (event.stage === 'preview') {
-              // the pipeline hands a step's preview just before the step's progress event, which carries it
-              running.preview = `data:image/png;base64,${Buffer.from(event.png).toString('base64')}`;
-              return;
-            }
-            if (event.stage === 'denoise') {
-              const t = now();
-              if (event.step > 0) running.stepMs.push(t - running.stepStarted);
-              running.stepStarted = t;
-              running.progress = { stage: 'denoise', step: event.step, total_steps: event.totalSteps };
-            } else {
-              running.progress = { ...running.progress, stage: event.stage };
-            }
-            publish();
-            delete running.preview;
-          },
-          running.controller.signal,
-        );
-        this.store.finish(job.id, 'succeeded', { result: { ...result, step_ms: running.stepMs.map((ms) => Math.round(ms * 10) / 10) } });
-        succeeded = true;
+        const result = await this.runner({ id: job.id, request, previewEvery: this.previewEvery(job) }, (event) => this.handle(running, event), running.controller.signal);
+        outcome = { result };
       } catch (error) {
-        const info = describeError(error);
-        this.store.finish(job.id, info.code === 'cancelled' ? 'cancelled' : 'failed', { error: info });
-      } finally {
-        if (succeeded && running.stepMs.length) {
-          const stepMs = running.stepMs.reduce((a, b) => a + b, 0) / running.stepMs.length;
-          const restMs = Math.max(0, now() - started - running.stepMs.reduce((a, b) => a + b, 0));
-          const mix = (old: number | undefined, x: number) => (old === undefined ? x : old * 0.8 + x * 0.2);
-          this.stepAverage = mix(this.stepAverage, stepMs);
-          this.restAverage = mix(this.restAverage, restMs);
-        }
-        this.running = undefined;
-        this.ended(job.id);
-        this.pump();
+        outcome = { error: describeError(error) };
       }
+      this.complete(running, outcome);
     })();
   }
 }

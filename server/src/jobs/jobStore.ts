@@ -176,6 +176,17 @@ export class JobStore {
   }
 
   /**
+   * Marks a queued (or already running) job running after its `attempts`-th start on a remote worker.
+   * @returns the job, or undefined when it is unknown or already ended (cancelled meanwhile).
+   */
+  markRunning(id: string, attempts: number): StoredJob | undefined {
+    const info = this.db
+      .prepare("UPDATE jobs SET status = 'running', attempts = MAX(attempts, ?), started_at = ? WHERE id = ? AND status IN ('queued', 'running')")
+      .run(attempts, now(), id);
+    return info.changes === 1 ? this.get(id) : undefined;
+  }
+
+  /**
    * Ends a queued or running job. A job already ended keeps its first ending.
    * @returns whether this call ended it.
    */
