@@ -11,6 +11,7 @@ import { JobQueue } from './jobs/jobQueue.ts';
 import { JobStore } from './jobs/jobStore.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { RenderEngine } from './render/renderEngine.ts';
+import { RedisDispatcher } from './scaleout/redisDispatcher.ts';
 import { generationEventRoutes } from './routes/generationEvents.ts';
 import { generationRoutes, present } from './routes/generations.ts';
 import { imageRoutes } from './routes/images.ts';
@@ -41,8 +42,14 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
       const sha256 = await images.put(out.png);
       return { sha256, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated };
     },
-    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, loadedModel: () => engine.models.loadedModel, maxWaitMs: config.queueMaxWaitMs, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
+    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, remote: config.redisUrl !== undefined, loadedModel: () => engine.models.loadedModel, maxWaitMs: config.queueMaxWaitMs, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
   );
+  // scale-out: with REDIS_URL, jobs go to BullMQ workers (`npm run worker`); SQLite stays the source of truth
+  const dispatcher = config.redisUrl ? new RedisDispatcher(config.redisUrl, store, jobs, images, (line) => app.log.warn(line)) : undefined;
+  if (dispatcher) {
+    jobs.useDispatcher(dispatcher);
+    await dispatcher.start();
+  }
   const verifier = new ReferenceVerifier();
   const services: Services = { models, jobs, images, engine, verifier };
 
@@ -82,6 +89,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
 
   app.addHook('onClose', async () => {
     await jobs.close();
+    await dispatcher?.close();
     store.close();
     await engine.close();
     await verifier.close();

@@ -25,6 +25,8 @@ export interface ServerConfig {
   styleModels: Record<Style, string>;
   /** The queue runs jobs for the loaded checkpoint first, unless an older job has waited this long, ms. */
   queueMaxWaitMs: number;
+  /** Redis for scale-out (BullMQ): jobs are rendered by `npm run worker` processes; absent: in this process. */
+  redisUrl?: string;
   /** Milliseconds between heartbeat comments on an idle progress stream. */
   sseHeartbeatMs: number;
   /** Starts a job gets before a crash mid-run fails it as `interrupted`. */
@@ -70,6 +72,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     modelMemoryBudgetBytes: Math.round(budgetMb * 1024 * 1024),
     styleModels: styleModels(env.STYLE_MODELS),
     queueMaxWaitMs: maxWait,
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     ...(previewEvery !== undefined ? { previewEvery } : {}),
     modelChunkBytes: chunk,
     variantOrder: list(env.MODEL_VARIANT_ORDER, DEFAULT_VARIANT_ORDER),

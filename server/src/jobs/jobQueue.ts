@@ -53,28 +53,30 @@ export class JobQueue {
 
   /**
    * @param options.previewEvery a preview every this many steps; 0 none; undefined about six per job.
+   * @param options.remote jobs run on remote workers (call `useDispatcher` next); nothing runs in this process.
    * @param options.loadedModel the checkpoint the engine holds: its jobs go first while no job has waited
    *   `maxWaitMs` (see `JobStore.claimNext`).
    */
   constructor(
     private readonly store: JobStore,
     private readonly runner: JobRunner,
-    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number; previewEvery?: number; loadedModel?: () => string | undefined; maxWaitMs?: number },
+    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number; previewEvery?: number; loadedModel?: () => string | undefined; maxWaitMs?: number; remote?: boolean },
   ) {
-    store.recover(options.maxAttempts);
+    // with remote workers, jobs marked running may be running: the dispatcher reconciles them instead
+    if (!options.remote) store.recover(options.maxAttempts);
     this.pump();
   }
 
   /**
-   * Sends jobs to remote workers from now on (scale-out): this process stops running jobs itself. Jobs the store
-   * holds as queued are handed over (again: enqueueing is idempotent).
+   * Sends new jobs to remote workers from now on (scale-out): this process stops running jobs itself. Call it
+   * right after construction (the dispatcher reconciles jobs already in the store).
    */
   useDispatcher(dispatcher: JobDispatcher): void {
     this.dispatcher = dispatcher;
-    for (const job of this.store.list({ status: 'queued', limit: 100_000 }).reverse()) dispatcher.enqueue(job, this.previewEvery(job));
   }
 
-  private previewEvery(job: StoredJob): number {
+  /** Denoising steps between previews for the job. */
+  previewEvery(job: StoredJob): number {
     return this.options.previewEvery ?? Math.max(1, Math.ceil(job.request.num_inference_steps / PREVIEWS_PER_JOB));
   }
 
@@ -282,7 +284,7 @@ export class JobQueue {
   }
 
   private pump(): void {
-    if (this.running.size || this.closed || this.dispatcher) return;
+    if (this.running.size || this.closed || this.dispatcher || this.options.remote) return;
     const loaded = this.options.loadedModel?.();
     const job = this.store.claimNext(loaded !== undefined ? { model: loaded, maxWaitMs: this.options.maxWaitMs ?? 120_000 } : undefined);
     if (!job) return;
