@@ -32,15 +32,23 @@ export function swiftShaderIcd(): string | undefined {
 }
 
 // The probe runs in a child process: a Vulkan driver that crashes while Dawn looks for an adapter takes only
-// the probe down, no onnxruntime-node is loaded here, and the check stays synchronous. It prints one JSON line
-// last; the exit code says which ending it reached (0 ran, 3 failed).
+// the probe down, no onnxruntime-node is loaded here, and the check stays synchronous. It runs a float32 Add,
+// then (the provider works) a float16 Add, which onnxruntime's WebGPU EP runs only on an adapter with
+// shader-f16. It prints one JSON line last; the exit code says which ending it reached (0 ran, 3 failed).
 const PROBE = `
 const ort = require(process.argv[1]);
 ort.env.logLevel = 'fatal';
 const say = (o) => process.stdout.write('\\n' + JSON.stringify(o) + '\\n');
-ort.InferenceSession.create(require('node:fs').readFileSync(0), { executionProviders: [process.argv[2]], logSeverityLevel: 4 })
-  .then((s) => s.run({ x: new ort.Tensor('float32', new Float32Array([1.5, -2]), [2]) }))
-  .then((r) => { const y = Array.from(r.y.data); if (y[0] !== 3 || y[1] !== -4) throw new Error('1.5 + 1.5, -2 + -2 gave ' + y); say({ ok: true }); process.exit(0); })
+const models = require('node:fs').readFileSync(0);
+const [f32, f16] = [models.subarray(0, Number(process.argv[3])), models.subarray(Number(process.argv[3]))];
+const add = async (model, type, x) => {
+  const s = await ort.InferenceSession.create(model, { executionProviders: [process.argv[2]], logSeverityLevel: 4 });
+  try { return Array.from((await s.run({ x: new ort.Tensor(type, x, [2]) })).y.data); } finally { await s.release(); }
+};
+add(f32, 'float32', new Float32Array([1.5, -2]))
+  .then((y) => { if (y[0] !== 3 || y[1] !== -4) throw new Error('1.5 + 1.5, -2 + -2 gave ' + y); })
+  .then(() => add(f16, 'float16', new Uint16Array([0x3e00, 0xc000])).then((y) => y[0] === 0x4200 && y[1] === 0xc400, () => false))
+  .then((float16) => { say({ ok: true, float16 }); process.exit(0); })
   .catch((e) => { say({ ok: false, message: String((e && e.message) || e) }); process.exit(3); });
 `;
 
@@ -51,66 +59,79 @@ const oneLine = (text: string, max = 400) => {
 };
 
 /**
- * Creates a session on `provider` for a two-element Add and runs it, in a child process.
- * @returns undefined when it ran and gave the right sums, else what went wrong (onnxruntime's message).
+ * Runs the probe for `provider` in a child process.
+ * @returns `{ float16 }` when the float32 Add ran and gave the right sums (`float16`: the float16 Add did too),
+ *   else `{ failure }` with what went wrong (onnxruntime's message, or how the probe process ended).
  */
-function probe(provider: NodeExecutionProvider, timeoutMs: number): string | undefined {
-  const model = writeOnnxModel('probe', {
-    inputs: [{ name: 'x', type: 'float32', dims: [2] }],
-    outputs: [{ name: 'y', type: 'float32', dims: [2] }],
-    nodes: [{ op: 'Add', inputs: ['x', 'x'], outputs: ['y'] }],
-  });
+function probe(provider: NodeExecutionProvider, timeoutMs: number, env: NodeJS.ProcessEnv): { float16: boolean } | { failure: string } {
+  const add = (type: 'float32' | 'float16') =>
+    writeOnnxModel('probe', { inputs: [{ name: 'x', type, dims: [2] }], outputs: [{ name: 'y', type, dims: [2] }], nodes: [{ op: 'Add', inputs: ['x', 'x'], outputs: ['y'] }] });
+  const f32 = add('float32');
+  const input = new Uint8Array([...f32, ...add('float16')]);
   let stdout: string;
   try {
-    stdout = execFileSync(process.execPath, ['-e', PROBE, ortEntry(), provider], { input: model, encoding: 'utf8', timeout: timeoutMs, stdio: ['pipe', 'pipe', 'ignore'] });
+    stdout = execFileSync(process.execPath, ['-e', PROBE, ortEntry(), provider, String(f32.length)], { input, env, encoding: 'utf8', timeout: timeoutMs, stdio: ['pipe', 'pipe', 'ignore'] });
   } catch (error) {
     const e = error as { stdout?: string; status?: number | null; signal?: string | null };
     if (e.status === 3 && e.stdout) stdout = e.stdout;
-    else if (e.signal) return `the probe process ended by ${e.signal}${e.signal === 'SIGTERM' ? ` (timed out after ${timeoutMs} ms)` : ''}`;
-    else return `the probe process exited with code ${e.status}`;
+    else if (e.signal) return { failure: `the probe process ended by ${e.signal}${e.signal === 'SIGTERM' ? ` (timed out after ${timeoutMs} ms)` : ''}` };
+    else return { failure: `the probe process exited with code ${e.status}` };
   }
   const last = stdout.trim().split('\n').at(-1) ?? '';
   try {
-    const result = JSON.parse(last) as { ok: boolean; message?: string };
-    return result.ok ? undefined : (result.message ?? 'unknown failure');
+    const result = JSON.parse(last) as { ok: boolean; float16?: boolean; message?: string };
+    return result.ok ? { float16: result.float16 === true } : { failure: result.message ?? 'unknown failure' };
   } catch {
-    return `the probe printed no result (${oneLine(last, 100)})`;
+    return { failure: `the probe printed no result (${oneLine(last, 100)})` };
   }
 }
 
 /** What to do when `provider` is absent or found no device. */
-function remedy(provider: 'webgpu' | 'cuda'): string {
+function remedy(provider: 'webgpu' | 'cuda', env: NodeJS.ProcessEnv): string {
   if (provider === 'cuda') return 'a CUDA host needs the NVIDIA driver and the CUDA 12 and cuDNN 9 libraries on its library path (README, "CUDA")';
   const icd = swiftShaderIcd();
-  const software = process.env.VK_ICD_FILENAMES
-    ? ` (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES} is set: is that driver there and working?)`
+  const software = env.VK_ICD_FILENAMES
+    ? ` (VK_ICD_FILENAMES=${env.VK_ICD_FILENAMES} is set: is that driver there and working?)`
     : icd
       ? `; a software adapter, far slower than cpu and meant for tests, is VK_ICD_FILENAMES=${icd}`
       : '';
   return `install libvulkan1 and the GPU's Vulkan driver${software} (README, "WebGPU")`;
 }
 
+/** What a provider that passed `checkExecutionProvider` can run. */
+export interface ProviderCheck {
+  provider: NodeExecutionProvider;
+  /**
+   * Whether it runs float16 operators. False on a WebGPU adapter without shader-f16 (SwiftShader; some
+   * GPUs), where onnxruntime's WebGPU EP fails on any float16 tensor: fp16 checkpoints cannot run there.
+   */
+  float16: boolean;
+}
+
 /**
  * Checks that onnxruntime-node can create and run a session on `provider` here. `cpu` always can. For
- * `webgpu` and `cuda` it runs a one-node model on that provider in a child process (about 0.2 s on
- * SwiftShader; up to a few seconds where a GPU driver initialises).
+ * `webgpu` and `cuda` it runs a float32 Add and a float16 Add on that provider in a child process (about
+ * 0.3 s on SwiftShader; longer where a GPU driver initialises).
  * @param options.timeoutMs how long the probe may take before the provider counts as unusable (default 60 s).
+ * @param options.env the probe's environment (default `process.env`; `VK_ICD_FILENAMES` there picks the Vulkan driver).
+ * @returns the provider and whether it runs float16.
  * @throws EngineError `execution_provider_unavailable`, its message one line saying what is missing and what
  *   to install: `cuda` without onnxruntime-node's CUDA provider library, or with it but unable to run (no
  *   driver, CUDA or cuDNN libraries); `webgpu` with no Vulkan adapter that runs the session.
  * @throws RangeError for a provider other than cpu, webgpu and cuda.
  */
-export function checkExecutionProvider(provider: NodeExecutionProvider, options: { timeoutMs?: number } = {}): void {
+export function checkExecutionProvider(provider: NodeExecutionProvider, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): ProviderCheck {
   if (!(NODE_EXECUTION_PROVIDERS as readonly string[]).includes(provider)) throw new RangeError(`unknown execution provider "${provider}" (cpu, webgpu or cuda)`);
-  if (provider === 'cpu') return;
+  if (provider === 'cpu') return { provider, float16: true };
   if (provider === 'cuda' && !existsSync(cudaProviderLibrary())) {
     throw new EngineError(
       'execution_provider_unavailable',
       `ORT_EXECUTION_PROVIDER=cuda: onnxruntime-node's CUDA provider is not installed (no ${cudaProviderLibrary()}); on a CUDA 12 host install it with "ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install" (README, "CUDA")`,
     );
   }
-  const failure = probe(provider, options.timeoutMs ?? 60_000);
-  if (failure === undefined) return;
+  const env = options.env ?? process.env;
+  const result = probe(provider, options.timeoutMs ?? 60_000, env);
+  if ('float16' in result) return { provider, float16: result.float16 };
   const what = provider === 'webgpu' ? 'no WebGPU adapter could run a session' : 'the CUDA provider could not run a session';
-  throw new EngineError('execution_provider_unavailable', `ORT_EXECUTION_PROVIDER=${provider}: ${what}; ${remedy(provider)}. onnxruntime said: ${oneLine(failure)}`);
+  throw new EngineError('execution_provider_unavailable', `ORT_EXECUTION_PROVIDER=${provider}: ${what}; ${remedy(provider, env)}. onnxruntime said: ${oneLine(result.failure)}`);
 }

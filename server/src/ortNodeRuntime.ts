@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { OnnxRuntime, OnnxSession, SessionSource, ValueInfo } from '../../src/core/runtime.ts';
 import type { Tensor } from '../../src/core/tensor.ts';
+import { EngineError } from '../../src/core/errors.ts';
 import { checkExecutionProvider, cudaProviderLibrary, type NodeExecutionProvider } from './executionProvider.ts';
+import { scanOnnx } from './models/onnxScan.ts';
 
 export type { NodeExecutionProvider } from './executionProvider.ts';
 
@@ -50,21 +52,29 @@ export function availableProviders(): NodeExecutionProvider[] {
 
 /**
  * The server's OnnxRuntime on `provider`. For `webgpu` and `cuda` it first runs `checkExecutionProvider` (a
- * one-node model on that provider in a child process, about 0.2 s on SwiftShader), so a missing adapter or
- * library fails here and not in the first job. Sessions never fall back to another provider (onnxruntime still
- * places a few shape operators on the CPU, as it does with every provider).
+ * float32 and a float16 Add on that provider in a child process, about 0.3 s on SwiftShader), so a missing
+ * adapter or library fails here and not in the first job. Sessions never fall back to another provider
+ * (onnxruntime still places a few shape operators on the CPU, as it does with every provider).
  * @param provider `cpu`, `webgpu` or `cuda`; the runtime's `executionProvider` is always this one.
  * @param options.probeTimeoutMs how long the check may take before the provider counts as unusable (default 60 s).
  * @throws EngineError `execution_provider_unavailable` (one line saying what to install) when `provider`
- *   cannot run a session here; RangeError for a provider name other than those three.
+ *   cannot run a session here; RangeError for a provider name other than those three. Its `createSession`
+ *   throws EngineError `unsupported_operator` for a model with float16 tensors on a WebGPU adapter without
+ *   shader-f16 (checked from the model file before onnxruntime loads it).
  */
 export function createNodeRuntime(provider: NodeExecutionProvider = 'cpu', options: { probeTimeoutMs?: number } = {}): OnnxRuntime {
-  checkExecutionProvider(provider, options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {});
+  const { float16 } = checkExecutionProvider(provider, options.probeTimeoutMs !== undefined ? { timeoutMs: options.probeTimeoutMs } : {});
   const executionProvider = provider;
   return {
     executionProvider,
     async createSession(source: SessionSource): Promise<OnnxSession> {
       const path = source.store.localPath?.(source.modelPath);
+      if (!float16 && path && (await scanOnnx(path)).float16) {
+        throw new EngineError(
+          'unsupported_operator',
+          `${source.modelPath} has float16 tensors and this WebGPU adapter has no shader-f16 (SwiftShader has none): run an fp32 export here, a GPU whose Vulkan driver has shaderFloat16, or ORT_EXECUTION_PROVIDER=cpu`,
+        );
+      }
       const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: [executionProvider], graphOptimizationLevel: 'all' };
       // onnxruntime-node finds model.onnx_data beside model.onnx when loading by path.
       const session = path

@@ -1,6 +1,7 @@
 /**
  * Reads what the manifest needs from an ONNX model file without loading its weights: the element types of
- * the graph's inputs and outputs, the external-data files its initializers live in, the size of the largest
+ * the graph's inputs and outputs, whether it has float16 tensors (onnxruntime's WebGPU EP needs shader-f16 for
+ * them), the external-data files its initializers live in, the size of the largest
  * initializer, and the bytes a session holds once onnxruntime has folded the Casts of initializers (fp16
  * weights cast to fp32 on load hold 4 bytes per element). Walks the protobuf wire format (onnx/onnx
  * `onnx.proto`: ModelProto.graph = 7; GraphProto.node = 1, initializer = 5, input = 11, output = 12;
@@ -36,6 +37,8 @@ export interface OnnxScan {
   residentBytes: number;
   /** External-data files, package-relative to the model's folder, in order of first use. */
   externalData: string[];
+  /** Whether the model has float16 tensors: an initializer, a graph input or output, or a `Cast` to float16. */
+  float16: boolean;
 }
 
 class WindowReader {
@@ -220,7 +223,8 @@ async function readOnnx(path: string): Promise<OnnxScan> {
       residentBytes += bytesOf(init, cast.to) - bytesOf(init);
       largestInitializerBytes = Math.max(largestInitializerBytes, bytesOf(init, cast.to));
     }
-    return { inputs: inputs.filter((i) => !initializers.has(i.name)), outputs, largestInitializerBytes, initializerBytes, residentBytes, externalData };
+    const float16 = [...initializers.values()].some((i) => i.type === 10) || casts.some((c) => c.to === 10) || [...inputs, ...outputs].some((v) => v.type === 'float16');
+    return { inputs: inputs.filter((i) => !initializers.has(i.name)), outputs, largestInitializerBytes, initializerBytes, residentBytes, externalData, float16 };
   } finally {
     await file.close();
   }
