@@ -14,6 +14,7 @@ export class ReferenceVerifier {
     minThreads: 0,
     maxThreads: Math.max(1, Math.min(2, availableParallelism() - 1)),
     idleTimeout: 30_000,
+    execArgv: [], // verifyWorker.mjs registers tsx itself
   });
 
   /**

@@ -41,7 +41,8 @@ export class RenderEngine {
       executionProvider: this.options.executionProvider,
       memoryBudgetBytes: this.options.memoryBudgetBytes,
     };
-    const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), { workerData, name: 'render' });
+    // no inherited execArgv: bootstrap.mjs registers tsx itself, and a parent's preloads need not load in a worker
+    const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), { workerData, name: 'render', execArgv: [] });
     this.worker = worker;
     this.readyPromise = new Promise((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
