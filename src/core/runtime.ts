@@ -60,7 +60,7 @@ export interface SessionSource {
 
 /**
  * The ONNX runtime a host passes in: onnxruntime-web (WebGPU or WASM) in the browser worker,
- * onnxruntime-node (CPU or CUDA) on the server. The core never imports either package.
+ * onnxruntime-node (CPU, WebGPU or CUDA) on the server. The core never imports either package.
  */
 export interface OnnxRuntime {
   /** The execution provider sessions run on: 'webgpu', 'wasm', 'cpu', 'cuda'. */
