@@ -19,6 +19,9 @@ async function packageFingerprint(root: string): Promise<string> {
   return parts.sort().join('\n');
 }
 
+/** How long a listing of the models folder or of a package's files is trusted, ms (changes show within it). */
+const FRESH_MS = 1000;
+
 /** The requested model id is not in the models directory. */
 export class UnknownModelError extends Error {
   override readonly name = 'UnknownModelError';
@@ -46,6 +49,9 @@ export interface RegistryOptions {
 export class ModelRegistry {
   private manifests = new Map<string, Promise<ModelManifest>>();
   private readonly fingerprints = new Map<string, string>();
+  /** When each package's files were last listed (performance.now() ms). */
+  private readonly checkedAt = new Map<string, number>();
+  private idsCache: { at: number; ids: string[] } | undefined;
   /** Per package, the models-directory-relative path of each file's content, from its current manifest. */
   private readonly bySha = new Map<string, Map<string, string>>();
 
@@ -53,6 +59,14 @@ export class ModelRegistry {
 
   /** Ids of installed packages, sorted. */
   async ids(): Promise<string[]> {
+    // re-read at most every FRESH_MS: every submission resolves its model
+    if (this.idsCache && performance.now() - this.idsCache.at < FRESH_MS) return this.idsCache.ids;
+    const ids = await this.readIds();
+    this.idsCache = { at: performance.now(), ids };
+    return ids;
+  }
+
+  private async readIds(): Promise<string[]> {
     const entries = await readdir(this.modelsDir, { withFileTypes: true }).catch(() => []);
     const ids: string[] = [];
     for (const e of entries) {
@@ -83,6 +97,7 @@ export class ModelRegistry {
     const fingerprint = await packageFingerprint(join(this.modelsDir, resolved));
     if (this.fingerprints.get(resolved) !== fingerprint) this.manifests.delete(resolved);
     this.fingerprints.set(resolved, fingerprint);
+    this.checkedAt.set(resolved, performance.now());
     let manifest = this.manifests.get(resolved);
     if (!manifest) {
       const options: ManifestOptions = {
@@ -120,7 +135,10 @@ export class ModelRegistry {
 
   /** The package's files by package-relative path, with their hashes and sizes (sessions are shared by hash). */
   async files(id: string): Promise<Record<string, FileInfo>> {
-    const manifest = await this.manifest(id);
+    // every job asks: a manifest checked within FRESH_MS is used as it is
+    const checked = this.checkedAt.get(id);
+    const cached = checked !== undefined && performance.now() - checked < FRESH_MS ? this.manifests.get(id) : undefined;
+    const manifest = await (cached ?? this.manifest(id));
     return Object.fromEntries(manifest.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.size }]));
   }
 }
