@@ -47,8 +47,11 @@ export class RenderEngine {
     this.readyPromise = new Promise((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') resolve((this.executionProvider = message.executionProvider));
-        else if (message.type === 'startup_failed') reject(EngineError.from(message.error));
-        else this.onMessage(message);
+        else if (message.type === 'startup_failed') {
+          // a runtime that cannot start will not start on a retry either: stay down and say why
+          this.closing = true;
+          reject(EngineError.from(message.error));
+        } else this.onMessage(message);
       });
       worker.once('exit', (code) => {
         reject(new EngineError('internal', `the render worker exited (code ${code}) before it was ready`));

@@ -9,17 +9,28 @@
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describeError } from '../../../src/core/errors.ts';
-import { configFromEnv } from '../config.ts';
+import { configFromEnv, type ServerConfig } from '../config.ts';
+import { checkExecutionProvider } from '../executionProvider.ts';
 import { ModelRegistry } from '../models/registry.ts';
 import { RenderEngine } from '../render/renderEngine.ts';
 import { CANCEL_CHANNEL, cancelledKey, KEY_TTL_S, QUEUE_NAME, resultKey, type WorkerJobData, type WorkerProgress, type WorkerReturn } from './protocol.ts';
 
-const redisUrl = process.env.REDIS_URL;
-if (!redisUrl) {
-  console.error('REDIS_URL is not set: a render worker takes its jobs from Redis (see README, "Scale-out")');
+/** Ends the process with one line on stderr (a setting that cannot work) and exit code 1. */
+function exitWith(error: unknown): never {
+  const { code, message } = describeError(error);
+  process.stderr.write(`ad-studio worker: ${message}${code === 'internal' ? '' : ` [${code}]`}\n`);
   process.exit(1);
 }
-const config = configFromEnv();
+
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) exitWith(new RangeError('REDIS_URL is not set: a render worker takes its jobs from Redis (see README, "Scale-out")'));
+let config: ServerConfig;
+try {
+  config = configFromEnv();
+  checkExecutionProvider(config.executionProvider);
+} catch (error) {
+  exitWith(error);
+}
 const lockMs = Number(process.env.WORKER_LOCK_MS ?? 30_000);
 const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
 const models = new ModelRegistry(config.modelsDir, config.defaultModel, { chunkBytes: config.modelChunkBytes, variantOrder: config.variantOrder, styleModels: config.styleModels });
@@ -56,7 +67,7 @@ async function render(job: Job<WorkerJobData, WorkerReturn>): Promise<WorkerRetu
   }
 }
 
-await engine.ready();
+await engine.ready().catch(exitWith);
 const worker = new Worker<WorkerJobData, WorkerReturn>(QUEUE_NAME, render, {
   connection,
   concurrency: 1,
