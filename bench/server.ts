@@ -4,7 +4,8 @@
  * Events to the end. Prints jobs lost (accepted and not ended: must be 0); per-job overhead = end-to-end time
  * (POST sent to `done` received) minus model time (the worker's generation time) minus queue wait (created_at
  * to started_at), p50 and p99 (goal at most 20 and 100 ms); throughput against the sum of model time; and the
- * server's event-loop delay during the run (goal p99 at most 20 ms). Last line: one JSON object.
+ * server's event-loop delay during the run (goal p99 at most 20 ms); then the event-loop delay during one long
+ * generation (1024x1024, 10 steps) whose UNet runs each take far longer than the goal. Last line: one JSON object.
  *   BENCH_JOBS (1000), BENCH_CLIENTS (8), BENCH_STEPS (4)
  */
 import { spawn } from 'node:child_process';
@@ -82,10 +83,27 @@ server.kill('SIGUSR1');
 const started = performance.now();
 await Promise.all(Array.from({ length: CLIENTS }, (_, k) => client(k)));
 const wallMs = performance.now() - started;
-server.kill('SIGUSR2');
-await new Promise((r) => setTimeout(r, 300));
-const loop = (serverOut.split('\n').reverse().find((l) => l.includes('event_loop_delay_ms')) ?? '{}');
-const eventLoop = (JSON.parse(loop) as { event_loop_delay_ms?: { p50: number; p99: number; max: number; samples: number } }).event_loop_delay_ms;
+type LoopDelay = { p50: number; p99: number; max: number; samples: number };
+/** Asks the server's probe for the window's event-loop delay. */
+async function loopDelay(): Promise<LoopDelay | undefined> {
+  const before = serverOut.length;
+  server.kill('SIGUSR2');
+  for (let i = 0; i < 50 && !serverOut.slice(before).includes('event_loop_delay_ms'); i++) await new Promise((r) => setTimeout(r, 50));
+  const line = serverOut.slice(before).split('\n').find((l) => l.includes('event_loop_delay_ms')) ?? '{}';
+  return (JSON.parse(line) as { event_loop_delay_ms?: LoopDelay }).event_loop_delay_ms;
+}
+const eventLoop = await loopDelay();
+
+// one long generation (1024x1024, 10 steps: each UNet run takes far longer than a tick) with one client watching:
+// a model run on the HTTP thread would show here as event-loop delay of a whole step
+server.kill('SIGUSR1');
+const longStarted = performance.now();
+const longJob = (await (await fetch(`${base}/api/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: AD_CASES[0]!.prompt, width: 1024, height: 1024, seed: 1, num_inference_steps: 10 }) })).json()) as { id: string };
+const longEvents = await readEvents(`${base}/api/generations/${longJob.id}/events`, { until: (i) => i.kind === 'event' && i.event === 'done' });
+const longMs = performance.now() - longStarted;
+const longView = events<{ result?: { step_ms: number[] } }>(longEvents.items).at(-1)!.data;
+const longLoop = await loopDelay();
+const longStepMs = longView.result ? [...longView.result.step_ms].sort((a, b) => a - b)[Math.floor(longView.result.step_ms.length / 2)]! : null;
 
 // jobs lost: every accepted job must be listed as ended
 let lost = 0;
@@ -122,6 +140,10 @@ const result = {
   event_loop_delay_p50_ms: eventLoop?.p50 ?? null,
   event_loop_delay_p99_ms: eventLoop?.p99 ?? null,
   event_loop_delay_max_ms: eventLoop?.max ?? null,
+  long_job_ms: Math.round(longMs),
+  long_job_step_p50_ms: longStepMs,
+  long_job_event_loop_delay_p99_ms: longLoop?.p99 ?? null,
+  long_job_event_loop_delay_max_ms: longLoop?.max ?? null,
 };
 console.log(`machine                                 ${result.machine}`);
 console.log(`jobs accepted / succeeded / lost        ${result.accepted} / ${result.succeeded} / ${result.jobs_lost}`);
@@ -129,4 +151,5 @@ console.log(`overhead (e2e - model - queue wait)     p50 ${result.overhead_p50_m
 console.log(`end to end p50 / model p50              ${result.e2e_p50_ms} ms / ${result.model_p50_ms} ms`);
 console.log(`throughput                              ${result.throughput_jobs_per_s} jobs/s over ${result.wall_s} s; model time ${(result.model_time_share * 100).toFixed(1)}% of wall time`);
 console.log(`server event-loop delay                 p50 ${result.event_loop_delay_p50_ms} ms, p99 ${result.event_loop_delay_p99_ms} ms, max ${result.event_loop_delay_max_ms} ms (goal p99 20)`);
+console.log(`one 1024x1024 10-step job: ${result.long_job_ms} ms, step p50 ${result.long_job_step_p50_ms} ms; event-loop delay p99 ${result.long_job_event_loop_delay_p99_ms} ms, max ${result.long_job_event_loop_delay_max_ms} ms`);
 console.log(JSON.stringify(result));
