@@ -26,7 +26,7 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const server = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/eventLoopProbe.ts', 'server/src/main.ts'], {
   cwd: ROOT,
-  env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, MODELS_DIR, STATIC_DIR: join(dataDir, 'no-app'), LOG_LEVEL: 'warn' },
+  env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, MODELS_DIR, STATIC_DIR: join(dataDir, 'no-app'), LOG_LEVEL: 'warn', DAILY_QUOTA: '0', RATE_LIMIT_MAX: '0' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let serverOut = '';

@@ -6,6 +6,8 @@ import { describeError, type ErrorCode } from '../../src/core/errors.ts';
 import type { ServerConfig } from './config.ts';
 import { ImageStore } from './images/imageStore.ts';
 import { ReferenceVerifier } from './images/verifyPool.ts';
+import { trustProxyOption } from './access/accessConfig.ts';
+import { registerAccess } from './http/access.ts';
 import { boundedJsonParser } from './http/jsonBody.ts';
 import { JobQueue } from './jobs/jobQueue.ts';
 import { JobStore } from './jobs/jobStore.ts';
@@ -18,14 +20,14 @@ import { imageRoutes } from './routes/images.ts';
 import { modelRoutes } from './routes/models.ts';
 import type { Services } from './services.ts';
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 400, unknown_model: 404, cancelled: 409, idempotency_conflict: 422, queue_full: 503 };
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 400, unauthorized: 401, unknown_model: 404, cancelled: 409, idempotency_conflict: 422, rate_limited: 429, quota_exceeded: 429, queue_full: 503 };
 
 /**
  * The Ad Studio server: the generation API, model packages, images, and the built app, on one origin.
  * Pages are cross-origin isolated (COOP/COEP) so the browser worker can use threaded WASM.
  */
 export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services }> {
-  const app = Fastify({ bodyLimit: 1024 * 1024, ...options });
+  const app = Fastify({ bodyLimit: 1024 * 1024, trustProxy: trustProxyOption(config.trustProxy), ...options });
   const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
   const models = new ModelRegistry(config.modelsDir, config.defaultModel, {
     chunkBytes: config.modelChunkBytes,
@@ -80,6 +82,8 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     return reply.code(code).send({ error: info });
   });
 
+  // keys, rate limits, daily quotas, CORS: before the routes, which their hooks wrap
+  await registerAccess(app, config);
   app.get('/api/health', async () => ({ ok: true, execution_provider: await engine.ready(), models: await models.ids() }));
   await app.register(generationRoutes(services));
   await app.register(generationEventRoutes(services, present, config.sseHeartbeatMs));

@@ -2,9 +2,10 @@ import { resolve } from 'node:path';
 import { STYLES, type Style } from '../../src/core/product/index.ts';
 import { DEFAULT_VARIANT_ORDER } from './models/manifest.ts';
 import { NODE_EXECUTION_PROVIDERS, type NodeExecutionProvider } from './executionProvider.ts';
+import { accessConfigFromEnv, type AccessConfig } from './access/accessConfig.ts';
 
-/** Server settings, from the environment (see README "Server settings"). */
-export interface ServerConfig {
+/** Server settings, from the environment (see README "Server settings"); API keys, quotas, rate limits and CORS in `AccessConfig`. */
+export interface ServerConfig extends AccessConfig {
   host: string;
   port: number;
   /** Folder of model packages, one sub-folder per model id. */
@@ -77,6 +78,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     modelChunkBytes: chunk,
     variantOrder: list(env.MODEL_VARIANT_ORDER, DEFAULT_VARIANT_ORDER),
     realSizeModels: list(env.REAL_SIZE_MODELS, []),
+    ...accessConfigFromEnv(env),
   };
 }
 

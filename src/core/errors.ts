@@ -22,6 +22,12 @@ export const ERROR_CODES = [
   'idempotency_conflict',
   'interrupted',
   'execution_provider_unavailable',
+  /** A missing, malformed, unknown or revoked API key (HTTP 401). */
+  'unauthorized',
+  /** Too many requests in the rate-limit window for this key or client (HTTP 429, `retry-after`). */
+  'rate_limited',
+  /** The daily quota of server renders is used up until the next UTC midnight (HTTP 429, `retry-after`). */
+  'quota_exceeded',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

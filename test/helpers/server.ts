@@ -29,12 +29,15 @@ export interface RunningServer {
 
 /**
  * Starts the real server on a free loopback port, with a fresh data folder; `overrides` change its settings
- * (another models folder, a small manifest chunk size, packages marked full-size).
+ * (another models folder, a small manifest chunk size, packages marked full-size). The daily quota and the rate
+ * limit are off unless `overrides` set them (`dailyQuota`, `rateLimitMax`); `dataDir` reuses a folder (a restart),
+ * which `close` then leaves in place.
  * @param beforeListen adds hooks to the app before it listens (tests that cut a connection off).
  */
 export async function startServer(overrides: Partial<ServerConfig> = {}, beforeListen?: (app: FastifyInstance) => void): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ad-studio-data-'));
-  const config = { ...configFromEnv({}, ROOT), port: 0, modelsDir: MODELS_DIR, dataDir, ...overrides };
+  // no daily quota or rate limit unless a test sets one: tests poll fast and submit many jobs from one IP
+  const config = { ...configFromEnv({}, ROOT), port: 0, modelsDir: MODELS_DIR, dataDir, dailyQuota: 0, rateLimitMax: 0, ...overrides };
   const { app, services } = await buildApp(config, { logger: false });
   const requests: string[] = [];
   const served: ServedRequest[] = [];
@@ -53,7 +56,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, beforeL
     served,
     app,
     services,
-    dataDir,
+    dataDir: config.dataDir,
     async close() {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });

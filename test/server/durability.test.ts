@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
 async function startChild(port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, MODELS_DIR, STATIC_DIR: join(dataDir, 'no-app'), LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, MODELS_DIR, STATIC_DIR: join(dataDir, 'no-app'), LOG_LEVEL: 'warn', DAILY_QUOTA: '0', RATE_LIMIT_MAX: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 300; i++) {
