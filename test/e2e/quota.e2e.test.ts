@@ -2,9 +2,9 @@
  * The billing gate in headless Debian Chromium against the real server (DAILY_QUOTA=1): the page shows the
  * server renders left before sending, the count drops after a server render, and the next server render fails
  * at once with a message naming the reset time, never retried (also when a device failure falls back to the
- * server). CORS from a page of another origin: an allowed origin's fetch reads the API (the API's
- * `cross-origin-resource-policy: same-origin` does not block CORS requests), a server without CORS_ORIGINS
- * refuses it.
+ * server). CORS from a page of another origin: an allowed origin's fetch and EventSource read the API (its
+ * `cross-origin-resource-policy: same-origin` blocks no-cors loads only), a server without CORS_ORIGINS
+ * refuses them.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +92,7 @@ describe('daily quota of server renders in the page', () => {
 });
 
 describe('CORS in the browser', () => {
-  it("a page of an allowed origin reads another origin's API (its same-origin CORP does not block CORS); without CORS_ORIGINS it cannot", { timeout: 120_000 }, async () => {
+  it("a page of an allowed origin reads another origin's API, progress stream and images (its same-origin CORP blocks only no-cors loads); without CORS_ORIGINS it cannot", { timeout: 120_000 }, async () => {
     const api = await startServer({ corsOrigins: [server.url], dailyQuota: 5 });
     try {
       await page.goto(server.url);
@@ -103,12 +103,34 @@ describe('CORS in the browser', () => {
       expect(allowed).toMatchObject({ status: 200, body: { limit: 5, used: 0, remaining: 5 } });
       // the response carried CORP same-origin (a CORS fetch does not expose it to the page: read it here)
       expect((await fetch(`${api.url}/api/quota`, { headers: { origin: server.url } })).headers.get('cross-origin-resource-policy')).toBe('same-origin');
-      // a refusal's body and retry-after are readable cross-origin too
+      // a no-cors load of the same URL (as an <img> or <script> would make) is blocked by that CORP
+      const noCors = await page.evaluate(async (url) => fetch(`${url}/api/quota`, { mode: 'no-cors' }).then((r) => r.type, (e: Error) => e.name), api.url);
+      expect(noCors).toBe('TypeError');
+      // a refusal's body is readable cross-origin too
       const refused = await page.evaluate(async (url) => {
         const response = await fetch(`${url}/api/quota`, { headers: { 'x-api-key': 'not-a-key' } });
         return { status: response.status, body: await response.json() };
       }, api.url);
       expect(refused).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+      // the progress stream of a job on `api` through EventSource, and its image by fetch
+      const job = await (await fetch(`${api.url}/api/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'a flower shop window', width: 64, height: 64, seed: 5, num_inference_steps: 2 }) })).json();
+      const streamed = await page.evaluate(
+        ([url, id]) =>
+          new Promise<{ status: string; image: number }>((resolve, reject) => {
+            const source = new EventSource(`${url}/api/generations/${id}/events`);
+            source.addEventListener('done', (event) => {
+              source.close();
+              const view = JSON.parse((event as MessageEvent<string>).data);
+              fetch(`${url}${view.image_url}`).then(async (r) => resolve({ status: view.status, image: (await r.arrayBuffer()).byteLength }), reject);
+            });
+            source.addEventListener('error', () => {
+              if (source.readyState === EventSource.CLOSED) reject(new Error('the stream was refused'));
+            });
+          }),
+        [api.url, job.id] as const,
+      );
+      expect(streamed.status).toBe('succeeded');
+      expect(streamed.image).toBeGreaterThan(0);
       // the other way round: `server` has no CORS_ORIGINS, so a page of `api`'s origin cannot read it
       await page.goto(api.url);
       const denied = await page.evaluate(async (url) => fetch(`${url}/api/quota`).then(() => 'read', (e: Error) => e.name), server.url);
