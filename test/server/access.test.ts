@@ -220,6 +220,22 @@ describe('rate limit', () => {
   });
 });
 
+describe('Idempotency-Key per API key', () => {
+  it("a key's Idempotency-Keys are its own: the same key string from two API keys makes two jobs, a repeat from one its job", async () => {
+    const dataDir = tempDir();
+    const bakery = addKey(dataDir, 'bakery-app');
+    const florist = addKey(dataDir, 'flower-shop');
+    const server = await serve(dataDir);
+    const first = await submit(server, { authorization: `Bearer ${bakery}`, 'idempotency-key': 'order-1' });
+    const other = await submit(server, { authorization: `Bearer ${florist}`, 'idempotency-key': 'order-1' });
+    const repeat = await submit(server, { authorization: `Bearer ${bakery}`, 'idempotency-key': 'order-1' });
+    expect([first.status, other.status, repeat.status]).toEqual([202, 202, 200]);
+    const [a, b, c] = await Promise.all([first.json(), other.json(), repeat.json()]);
+    expect(b.id).not.toBe(a.id);
+    expect(c.id).toBe(a.id);
+  });
+});
+
 describe('daily quota of server renders', () => {
   it('per client IP: accepted jobs count, repeats and refusals do not; over quota a 429 names the reset time and queues nothing', async () => {
     const server = await serve(tempDir(), { dailyQuota: 2 });

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { callerOf } from '../http/access.ts';
 import { parseGenerateRequest, RequestValidationError } from '../../../src/core/request.ts';
 import type { JobStatus, JobView } from '../jobs/jobTypes.ts';
 import { UnknownModelError } from '../models/registry.ts';
@@ -46,7 +47,11 @@ export const generationRoutes = (services: Services): FastifyPluginAsync => asyn
       if (error instanceof UnknownModelError) throw invalid(request.model === undefined && request.style ? 'style' : 'model', error.message);
       throw error;
     }
-    const { job, created } = services.jobs.submit(request, image, key);
+    // an API key's Idempotency-Keys are its own; callers without a key share one space (their IP may change
+    // between a request and its retry, which is when the key matters)
+    const caller = callerOf(req);
+    const scoped = key !== undefined && caller?.keyName !== undefined ? `${caller.client}|${key}` : key;
+    const { job, created } = services.jobs.submit(request, image, scoped);
     return reply.code(created ? 202 : 200).header('location', `/api/generations/${job.id}`).send(present(job));
   });
 
