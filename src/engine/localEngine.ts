@@ -13,6 +13,7 @@ export class LocalEngine {
   private worker: Worker | undefined;
   private api: Comlink.Remote<WorkerApi> | undefined;
   private died: Promise<never> | undefined;
+  private generations = 0;
 
   private connect(): { api: Comlink.Remote<WorkerApi>; died: Promise<never> } {
     if (!this.worker || !this.api || !this.died) {
@@ -63,9 +64,24 @@ export class LocalEngine {
     return this.call((api) => api.recordFailure(modelId, variant, reason));
   }
 
-  async generate(request: GenerateRequest, plan: DevicePlan, onEvent: (event: EngineEvent) => void): Promise<EngineResult> {
-    const out = await this.call((api) => api.generate(request, plan, Comlink.proxy(onEvent)));
-    return { ...out, route: 'device', variant: plan.variant };
+  /**
+   * Runs `request` in the worker with `plan`.
+   * @param signal aborting it stops the worker's run: the model download at once, the pipeline before its next
+   *   stage or step (the worker is told by id: an AbortSignal cannot cross postMessage).
+   * @throws EngineError with the worker's code; `cancelled` when `signal` aborted first.
+   */
+  async generate(request: GenerateRequest, plan: DevicePlan, onEvent: (event: EngineEvent) => void, signal?: AbortSignal): Promise<EngineResult> {
+    if (signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
+    const id = String(++this.generations);
+    let api: Comlink.Remote<WorkerApi> | undefined;
+    const cancel = () => void api?.cancel(id).catch(() => undefined);
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const out = await this.call((remote) => ((api = remote), remote.generate(request, plan, Comlink.proxy(onEvent), id)));
+      return { ...out, route: 'device', variant: plan.variant };
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
   }
 
   /** Frees the storage `modelId` takes here (files another model uses stay). */

@@ -1,5 +1,5 @@
 import type { RouteDecision } from '../core/capabilities.ts';
-import { DEVICE_CLASS_CODES, describeError, NEXT_VARIANT_CODES, type ErrorCode, type ErrorInfo } from '../core/errors.ts';
+import { DEVICE_CLASS_CODES, describeError, EngineError, NEXT_VARIANT_CODES, type ErrorCode, type ErrorInfo } from '../core/errors.ts';
 import type { GenerateRequest } from '../core/request.ts';
 import type { Engine, EngineEvent, EngineResult } from './engine.ts';
 import type { LocalEngine } from './localEngine.ts';
@@ -25,6 +25,8 @@ export const plainReason = (info: ErrorInfo) => `${PLAIN[info.code] ?? info.mess
  * (or when none is left) the same request goes to the server. Invalid requests, cancellations and programming
  * errors (`internal`) are reported, never re-run elsewhere.
  * @param redecide the route once a variant failure is recorded (the page's capability check).
+ * @param signal stops the run on whichever route it is; once aborted nothing is tried again or sent elsewhere.
+ * @throws EngineError from the engine that ran last; `cancelled` once `signal` aborted.
  */
 export async function generateRouted(options: {
   request: GenerateRequest;
@@ -45,11 +47,13 @@ export async function generateRouted(options: {
     let info: ErrorInfo;
     try {
       const plan = { variant, executionProvider: decision.executionProvider ?? 'webgpu', residency: decision.residency ?? 'resident', vaeCapBytes: decision.vaeCapBytes ?? Infinity } as const;
-      return await local.generate(request, plan, onEvent);
+      return await local.generate(request, plan, onEvent, signal);
     } catch (error) {
       info = describeError(error);
       if (!DEVICE_CLASS_CODES.includes(info.code)) throw error;
     }
+    // a device failure that raced a cancel: the user asked to stop, so nothing runs again
+    if (signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
     if (NEXT_VARIANT_CODES.includes(info.code)) {
       await local.recordFailure(request.model!, variant, PLAIN[info.code] ?? info.code).catch(() => undefined);
       const next = await options.redecide();

@@ -51,6 +51,8 @@ const inMemory = new Map<string, MemoryVariantFiles>();
 let deviceLost: string | undefined;
 let adapter: Promise<AdapterReport> | undefined;
 let storageReady: Promise<boolean> | undefined;
+/** Generations running here, by the caller's id, so `cancel(id)` can stop one between steps. */
+const running = new Map<string, AbortController>();
 
 /** Whether IndexedDB works here (once per worker); legacy keys are dropped on the way. */
 const canUseStorage = () => (storageReady ??= probeStorage().then(async (ok) => (ok ? (await dropLegacyKeys().catch(() => undefined), true) : false)));
@@ -73,11 +75,11 @@ async function canCache(manifest: ModelManifest, variant?: ManifestVariant): Pro
  * A small model whose download runs out of storage continues in memory (it costs megabytes); a full-size one
  * fails with `storage_full`, for the server route.
  */
-async function variantStore(manifest: ModelManifest, variant: ManifestVariant, onEvent: (e: WorkerEvent) => void): Promise<BlobFileStore> {
+async function variantStore(manifest: ModelManifest, variant: ManifestVariant, onEvent: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<BlobFileStore> {
   const onProgress = (loaded: number, total: number) => onEvent({ stage: 'download', loaded, total, variant: variant.name });
   if (await canCache(manifest, variant)) {
     try {
-      await downloadVariant(manifest, variant, { baseUrl: MODELS_URL, onProgress });
+      await downloadVariant(manifest, variant, { baseUrl: MODELS_URL, onProgress, ...(signal ? { signal } : {}) });
       return new StoredVariantFiles(manifest, variant);
     } catch (error) {
       if (describeError(error).code !== 'storage_full' || manifest.realSize) throw error;
@@ -87,7 +89,7 @@ async function variantStore(manifest: ModelManifest, variant: ManifestVariant, o
   const key = `${manifest.id}|${manifest.version}|${variant.name}`;
   let memory = inMemory.get(key);
   if (!memory) inMemory.set(key, (memory = new MemoryVariantFiles(manifest, variant)));
-  await downloadVariantToMemory(manifest, variant, memory, { baseUrl: MODELS_URL, onProgress });
+  await downloadVariantToMemory(manifest, variant, memory, { baseUrl: MODELS_URL, onProgress, ...(signal ? { signal } : {}) });
   return memory;
 }
 
@@ -104,7 +106,7 @@ async function fp32VaeStore(manifest: ModelManifest, variant: ManifestVariant): 
   return undefined;
 }
 
-async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<SdxlPipeline & { storage: 'indexeddb' | 'memory' }> {
+async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<SdxlPipeline & { storage: 'indexeddb' | 'memory' }> {
   if (deviceLost) {
     loaded.forget();
     deviceLost = undefined;
@@ -112,7 +114,7 @@ async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: Worke
   return loaded.get(`${modelId}|${plan.variant}|${plan.executionProvider}|${plan.residency}`, async () => {
     const manifest = await loadManifest(modelId, MODELS_URL);
     const variant = manifestVariant(manifest, plan.variant);
-    const store = await variantStore(manifest, variant, onEvent);
+    const store = await variantStore(manifest, variant, onEvent, signal);
     const runtime = await createWebRuntime(plan.executionProvider as WebExecutionProvider, (message) => (deviceLost = message));
     const storage = store instanceof StoredVariantFiles ? ('indexeddb' as const) : ('memory' as const);
     const load = async () =>
@@ -133,7 +135,7 @@ async function settle<T>(work: () => Promise<T>): Promise<WorkerResult<T>> {
     return { ok: true, value: await work() };
   } catch (error) {
     const info = describeError(error);
-    if (deviceLost && info.code !== 'invalid_request') return { ok: false, error: { code: 'device_lost', message: `${deviceLost} (${info.message})` } };
+    if (deviceLost && info.code !== 'invalid_request' && info.code !== 'cancelled') return { ok: false, error: { code: 'device_lost', message: `${deviceLost} (${info.message})` } };
     return { ok: false, error: info };
   }
 }
@@ -184,16 +186,28 @@ const api = {
 
   /**
    * Generates `request` on this device with `plan`. The request is validated again here (the worker trusts no caller).
-   * @returns the PNG and metadata, or an error code and message.
+   * @param id the caller's name for this generation, for `cancel(id)` (an AbortSignal cannot cross postMessage).
+   * @returns the PNG and metadata, or an error code and message: `cancelled` when `cancel(id)` came first (the
+   *   model download stops at once, keeping its verified chunks; the pipeline stops before its next stage or step).
    */
-  generate(request: GenerateRequest, plan: DevicePlan, onEvent: (e: WorkerEvent) => void): Promise<WorkerResult<Omit<GenerateOutput, 'rgba'> & { storage: 'indexeddb' | 'memory' }>> {
+  generate(request: GenerateRequest, plan: DevicePlan, onEvent: (e: WorkerEvent) => void, id?: string): Promise<WorkerResult<Omit<GenerateOutput, 'rgba'> & { storage: 'indexeddb' | 'memory' }>> {
+    const controller = new AbortController();
+    if (id !== undefined) running.set(id, controller);
+    const { signal } = controller;
     return settle(async () => {
       const valid = parseGenerateRequest(request);
       if (!valid.model) throw new EngineError('invalid_request', 'model: required on this device', [{ field: 'model', message: 'required' }]);
-      const pipeline = await pipelineFor(valid.model, plan, onEvent);
-      const { rgba: _rgba, ...out } = await generate(pipeline, valid, { onProgress: onEvent, now: () => performance.now(), maxBufferBytes: plan.vaeCapBytes });
+      const pipeline = await pipelineFor(valid.model, plan, onEvent, signal);
+      const { rgba: _rgba, ...out } = await generate(pipeline, valid, { onProgress: onEvent, signal, now: () => performance.now(), maxBufferBytes: plan.vaeCapBytes });
       return Comlink.transfer({ ...out, storage: pipeline.storage }, [out.png.buffer as ArrayBuffer]);
+    }).finally(() => {
+      if (id !== undefined && running.get(id) === controller) running.delete(id);
     });
+  },
+
+  /** Stops the generation the caller named `id` (between steps); nothing happens when none by that id runs. */
+  cancel(id: string): void {
+    running.get(id)?.abort();
   },
 
   /** Frees what `modelId` takes on this device (files another model uses stay). */
