@@ -3,8 +3,18 @@ import type { GenerateRequest } from '../core/request.ts';
 import type { StageTimings } from '../core/types.ts';
 import type { WorkerEvent } from '../worker/engine.worker.ts';
 
-/** Progress the UI shows: download bytes, model loading, steps, and the server queue. */
-export type EngineEvent = WorkerEvent | { stage: 'queued'; position: number } | { stage: 'fetch' };
+/**
+ * Progress the UI shows: download bytes, model loading, steps, and from the server its queue, its model loading,
+ * latent previews (`url`: a small PNG as a data: URL, made after denoising step `step`), the time left
+ * (`ms`, milliseconds) and the image download.
+ */
+export type EngineEvent =
+  | WorkerEvent
+  | { stage: 'queued'; position: number }
+  | { stage: 'server_load' }
+  | { stage: 'preview'; url: string; step: number }
+  | { stage: 'eta'; ms: number }
+  | { stage: 'fetch' };
 
 /** One generated image, wherever it was computed. */
 export interface EngineResult {
@@ -32,5 +42,6 @@ export interface EngineResult {
 
 /** The server's engine (a request in, an image out). */
 export interface Engine {
+  /** @throws EngineError with a code; `cancelled` when `signal` stopped the run. */
   generate(request: GenerateRequest, onEvent: (event: EngineEvent) => void, signal?: AbortSignal): Promise<EngineResult>;
 }

@@ -1,18 +1,9 @@
-import { EngineError, type ErrorInfo } from '../core/errors.ts';
+import { describeError, EngineError } from '../core/errors.ts';
 import type { GenerateRequest } from '../core/request.ts';
 import type { Engine, EngineEvent, EngineResult } from './engine.ts';
-
-interface JobView {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  queue_position: number;
-  progress: { stage: string; step: number; total_steps: number };
-  result?: { sha256: string; width: number; height: number; seed: number; execution_provider: string; timings: EngineResult['timings']; truncated: EngineResult['truncated'] };
-  image_url?: string;
-  error?: ErrorInfo;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { followJob } from './followJob.ts';
+import { clearPendingJob, loadPendingJob, savePendingJob, type PendingJob } from './pendingJob.ts';
+import { fetchJson, serverError, type JobView } from './serverJob.ts';
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
@@ -20,48 +11,64 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Runs generations on the Ad Studio server: submit (202 + job id), poll the job's progress, download
- * the PNG by its content hash and check the hash.
+ * Runs generations on the Ad Studio server: submit (202 + job id), follow the job's progress as Server-Sent
+ * Events (polling when the stream cannot be used), download the PNG by its content hash and check the hash.
+ * The job waited on is kept in IndexedDB until it ends, so a reloaded page can re-attach to it (`pendingJob`,
+ * `attach`).
  */
 export class RemoteEngine implements Engine {
-  /** @param pollMs longest wait between status reads; the first reads come sooner, for short jobs. */
+  /** @param pollMs longest wait between status reads when polling; the first reads come sooner, for short jobs. */
   constructor(private readonly baseUrl = '', private readonly pollMs = 250) {}
 
-  private async fetchJson<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, init);
-    } catch (error) {
-      throw new EngineError('server_unreachable', `the server cannot be reached (${(error as Error).message})`);
-    }
-    const body = (await response.json().catch(() => ({}))) as T & { error?: ErrorInfo };
-    if (!response.ok && body.error) throw EngineError.from(body.error);
-    if (!response.ok) throw new EngineError('server_unreachable', `the server answered HTTP ${response.status}`);
-    return { status: response.status, body };
-  }
-
+  /**
+   * Submits `request` and waits for its image.
+   * @param signal aborting it cancels the job on the server (`DELETE`); the run then ends as `cancelled`.
+   * @throws EngineError: the server's code for a refused request (`invalid_request`, `quota_exceeded`, ...),
+   *   the job's error code when it failed, `cancelled`, `server_unreachable`.
+   */
   async generate(request: GenerateRequest, onEvent: (event: EngineEvent) => void, signal?: AbortSignal): Promise<EngineResult> {
-    const { body: submitted } = await this.fetchJson<JobView>('/api/generations', {
+    if (signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
+    const submitted = await fetchJson<JobView>(`${this.baseUrl}/api/generations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(request),
     });
-    let job = submitted;
-    let wait = 25;
-    while (job.status === 'queued' || job.status === 'running') {
-      if (signal?.aborted) {
-        await this.fetchJson(`/api/generations/${job.id}`, { method: 'DELETE' }).catch(() => undefined);
-        throw new EngineError('cancelled', 'generation cancelled');
-      }
-      if (job.status === 'queued') onEvent({ stage: 'queued', position: job.queue_position });
-      else if (job.progress.stage === 'denoise') onEvent({ stage: 'denoise', step: job.progress.step, totalSteps: job.progress.total_steps });
-      else if (job.progress.stage === 'encode' || job.progress.stage === 'decode') onEvent({ stage: job.progress.stage });
-      await sleep(wait);
-      wait = Math.min(wait * 2, this.pollMs);
-      job = (await this.fetchJson<JobView>(`/api/generations/${job.id}`)).body;
+    const job: PendingJob = { id: submitted.id, request, submittedAt: new Date().toISOString() };
+    await savePendingJob(job);
+    return this.attach(job, onEvent, signal);
+  }
+
+  /** The server job an earlier visit of this page was waiting on, if IndexedDB kept one. */
+  pendingJob(): Promise<PendingJob | undefined> {
+    return loadPendingJob();
+  }
+
+  /**
+   * Waits for server job `job` (submitted by `generate`, here or before a reload) to end and returns its image.
+   * The kept job is forgotten once it has ended, been cancelled, or is unknown to the server.
+   * @throws as `generate`; `interrupted` when the server no longer knows the job.
+   */
+  async attach(job: PendingJob, onEvent: (event: EngineEvent) => void, signal?: AbortSignal): Promise<EngineResult> {
+    let view: JobView;
+    try {
+      view = await followJob(job.id, { baseUrl: this.baseUrl, onEvent, pollMs: this.pollMs, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      // the server cannot be reached: the job may still finish there, and a reload re-attaches to it
+      if (describeError(error).code !== 'server_unreachable') await clearPendingJob(job.id);
+      throw error;
     }
+    try {
+      return await this.image(view, onEvent);
+    } finally {
+      await clearPendingJob(job.id);
+    }
+  }
+
+  /** The image of an ended job, checked against its SHA-256. */
+  private async image(job: JobView, onEvent: (event: EngineEvent) => void): Promise<EngineResult> {
+    if (job.status === 'cancelled') throw new EngineError('cancelled', 'generation cancelled');
     if (job.status !== 'succeeded' || !job.result || !job.image_url) {
-      throw EngineError.from(job.error ?? { code: 'internal', message: `the server job ended as ${job.status}` });
+      throw job.error ? serverError(job.error, 200) : new EngineError('internal', `the server job ended as ${job.status}`);
     }
     onEvent({ stage: 'fetch' });
     let response: Response;
@@ -70,6 +77,7 @@ export class RemoteEngine implements Engine {
     } catch (error) {
       throw new EngineError('server_unreachable', `the image could not be downloaded (${(error as Error).message})`);
     }
+    if (!response.ok) throw new EngineError('server_unreachable', `the image could not be downloaded (HTTP ${response.status})`);
     const png = new Uint8Array(await response.arrayBuffer());
     const digest = await sha256Hex(png);
     if (digest !== job.result.sha256) throw new EngineError('internal', `downloaded image hash ${digest} does not match ${job.result.sha256}`);

@@ -1,0 +1,125 @@
+/**
+ * Follows a server job to its end: its Server-Sent Events stream (`GET /api/generations/<id>/events`) through
+ * the browser's EventSource, which reconnects by itself with `Last-Event-ID`; polling `GET
+ * /api/generations/<id>` only when the stream cannot be used. Cancelling is `DELETE /api/generations/<id>`,
+ * after which the job's end (status `cancelled`) arrives the same way.
+ */
+import { EngineError } from '../core/errors.ts';
+import type { EngineEvent } from './engine.ts';
+import { fetchJson, isEnded, jobEvents, viewProgress, type JobProgress, type JobView } from './serverJob.ts';
+
+/** Stream errors in a row with no event between them after which the job is polled instead. */
+const STREAM_ERRORS_BEFORE_POLLING = 3;
+
+export interface FollowOptions {
+  baseUrl: string;
+  onEvent: (event: EngineEvent) => void;
+  /** Aborting it cancels the job on the server. */
+  signal?: AbortSignal;
+  /** Longest wait between polls, milliseconds (the first come sooner, for short jobs). */
+  pollMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const cancelled = () => new EngineError('cancelled', 'generation cancelled');
+
+/**
+ * Waits for server job `id` to end, telling its progress, previews and ETA through `onEvent` as they come.
+ * @returns the job view once it succeeded, failed or was cancelled (the `done` event or the last poll).
+ * @throws EngineError `server_unreachable` when polling cannot reach the server, `interrupted` when the server
+ *   no longer knows the job, `cancelled` when `signal` aborted and the server could not be told (or no longer
+ *   knew the job).
+ */
+export async function followJob(id: string, options: FollowOptions): Promise<JobView> {
+  const stop = new AbortController();
+  try {
+    return await Promise.race([follow(id, options, stop.signal), cancelOnAbort(id, options, stop.signal)]);
+  } finally {
+    stop.abort();
+  }
+}
+
+/** The job's end from its event stream, or from polling when the stream cannot be used. */
+async function follow(id: string, options: FollowOptions, stop: AbortSignal): Promise<JobView> {
+  let lastPreview: string | undefined;
+  const tell = (p: JobProgress) => {
+    for (const event of jobEvents(p, lastPreview)) options.onEvent(event);
+    lastPreview = p.preview ?? lastPreview;
+  };
+  const jobUrl = `${options.baseUrl}/api/generations/${encodeURIComponent(id)}`;
+  const EventSourceClass = globalThis.EventSource as typeof EventSource | undefined;
+  if (EventSourceClass) {
+    const ended = await streamJob(EventSourceClass, `${jobUrl}/events`, tell, stop);
+    if (ended) return ended;
+  }
+  for (let wait = 25; !stop.aborted; wait = Math.min(wait * 2, options.pollMs)) {
+    const job = await fetchJson<JobView>(jobUrl);
+    if (isEnded(job.status)) return job;
+    tell(viewProgress(job));
+    await sleep(wait);
+  }
+  throw cancelled();
+}
+
+/**
+ * Reads the job's event stream until its `done` event. Resolves undefined when the stream cannot be used:
+ * refused (EventSource closes itself on a 404 or a response that is not an event stream) or failing
+ * `STREAM_ERRORS_BEFORE_POLLING` times in a row with no event (each failure is one of EventSource's reconnects).
+ */
+function streamJob(EventSourceClass: typeof EventSource, url: string, tell: (p: JobProgress) => void, stop: AbortSignal): Promise<JobView | undefined> {
+  return new Promise((resolve) => {
+    const source = new EventSourceClass(url);
+    let errors = 0;
+    const end = (view: JobView | undefined) => {
+      source.close();
+      stop.removeEventListener('abort', onStop);
+      resolve(view);
+    };
+    const onStop = () => end(undefined);
+    stop.addEventListener('abort', onStop, { once: true });
+    const parse = <T>(event: Event): T | undefined => {
+      try {
+        return JSON.parse((event as MessageEvent<string>).data) as T;
+      } catch {
+        return undefined;
+      }
+    };
+    source.addEventListener('progress', (event) => {
+      const p = parse<JobProgress>(event);
+      if (!p) return;
+      errors = 0;
+      tell(p);
+    });
+    source.addEventListener('done', (event) => {
+      const view = parse<JobView>(event);
+      if (view) end(view);
+    });
+    source.addEventListener('error', () => {
+      if (source.readyState === EventSourceClass.CLOSED || ++errors >= STREAM_ERRORS_BEFORE_POLLING) end(undefined);
+    });
+  });
+}
+
+/**
+ * Once `options.signal` aborts, asks the server to cancel the job. Resolves with the job when the answer shows
+ * it ended already (a queued job is cancelled at once; one that finished first stays finished); otherwise stays
+ * pending while the job's end arrives on the stream.
+ * @throws EngineError `cancelled` when the server cannot be told or no longer knows the job.
+ */
+function cancelOnAbort(id: string, options: FollowOptions, stop: AbortSignal): Promise<JobView> {
+  const { signal } = options;
+  return new Promise((resolve, reject) => {
+    if (!signal) return;
+    const onAbort = () => {
+      stop.removeEventListener('abort', onStop);
+      fetchJson<JobView>(`${options.baseUrl}/api/generations/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(
+        (job) => (isEnded(job.status) ? resolve(job) : undefined),
+        () => reject(cancelled()),
+      );
+    };
+    const onStop = () => signal.removeEventListener('abort', onAbort);
+    stop.addEventListener('abort', onStop, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
