@@ -5,7 +5,7 @@ import type { ModelManifest } from '../../core/loading/manifest.ts';
 import { DEFAULTS, sizeForAspectRatio, type AdCase } from '../../core/product/index.ts';
 import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
-import type { EngineEvent } from '../../engine/engine.ts';
+import type { EngineEvent, EngineResult } from '../../engine/engine.ts';
 import { LocalEngine } from '../../engine/localEngine.ts';
 import { RemoteEngine } from '../../engine/remoteEngine.ts';
 import { generateRouted, plainReason } from '../../engine/router.ts';
@@ -13,6 +13,7 @@ import type { ModelState } from '../../worker/engine.worker.ts';
 import { deleteHistory, historyEntry, listHistory, saveHistory, type HistoryEntry } from '../history/historyStore.ts';
 import { loadDraft, saveDraft, type Draft } from './draft.ts';
 import { loadPhoto, photoDataUrl, preparePhoto, savePhoto, type ReferencePhoto } from './referencePhoto.ts';
+import { progressFor, type Progress } from './progress.ts';
 import { SAMPLERS } from '../../core/schedulers/index.ts';
 
 export interface Notice {
@@ -20,14 +21,6 @@ export interface Notice {
   text: string;
 }
 
-/** What the progress area shows. */
-export interface Progress {
-  label: string;
-  value: number;
-  max: number;
-}
-
-const MB = 1e6;
 const GiB = 1024 ** 3;
 
 /** A download running while the page is used (the server makes images meanwhile). */
@@ -48,8 +41,8 @@ function memoryBudget(): number {
 
 /**
  * The app's state and actions: the form (saved as a draft on every change), the device report and
- * routing decision, the selected model and what this device has of it, background downloads, progress, the
- * current image and the history.
+ * routing decision, the selected model and what this device has of it, background downloads, progress (with
+ * the server's previews and time left), cancelling, the current image and the history.
  */
 export class Studio {
   draft = $state<Draft>(loadDraft());
@@ -59,7 +52,17 @@ export class Studio {
   modelIds = $state<string[]>([]);
   background = $state<BackgroundDownload | undefined>();
   progress = $state<Progress | undefined>();
+  /** The latest latent preview of the running generation (a PNG data: URL) and the step it shows. */
+  preview = $state<{ url: string; step: number } | undefined>();
+  /** Milliseconds until the running generation's image is ready, when the server has said. */
+  etaMs = $state<number | undefined>();
   busy = $state(false);
+  /** A generation is running and can be cancelled (on either route). */
+  cancellable = $state(false);
+  /** Cancel was asked for; the run ends at its next step. */
+  cancelling = $state(false);
+  /** The last generation was cancelled (shown where its image would be). */
+  cancelled = $state(false);
   issues = $state<RequestIssue[]>([]);
   notices = $state<Notice[]>([]);
   current = $state<HistoryEntry | undefined>();
@@ -97,6 +100,7 @@ export class Studio {
   readonly local = new LocalEngine();
   readonly remote = new RemoteEngine();
   private backgroundFailed = new Set<string>();
+  private controller: AbortController | undefined;
 
   constructor() {
     $effect.root(() => {
@@ -111,6 +115,7 @@ export class Studio {
 
   /** Loads history, probes the GPU, finds the model list and the selected model's state. */
   async init(): Promise<void> {
+    void this.resume();
     void loadPhoto().then((p) => (this.photo = p));
     void listHistory().then((h) => (this.history = h)).catch((e) => this.notify('warn', `History could not be read: ${describeError(e).message}`));
     void this.local.probe().then((a) => (this.adapter = a));
@@ -227,33 +232,9 @@ export class Studio {
   }
 
   private onEvent(event: EngineEvent): void {
-    switch (event.stage) {
-      case 'download':
-        this.progress = {
-          label: `Downloading the ${event.variant} model: ${(event.loaded / MB).toFixed(1)} of ${(event.total / MB).toFixed(1)} MB (${Math.floor((100 * event.loaded) / Math.max(event.total, 1))}%)`,
-          value: event.loaded,
-          max: event.total,
-        };
-        break;
-      case 'load':
-        this.progress = { label: `Loading ${event.component} (${event.index + 1}/${event.total})`, value: event.index, max: event.total };
-        break;
-      case 'encode':
-        this.progress = { label: 'Reading the prompt', value: 0, max: 1 };
-        break;
-      case 'denoise':
-        this.progress = { label: `Step ${event.step} of ${event.totalSteps}`, value: event.step, max: event.totalSteps };
-        break;
-      case 'decode':
-        this.progress = { label: 'Decoding the image', value: 1, max: 1 };
-        break;
-      case 'queued':
-        this.progress = { label: `Waiting on the server (${event.position} ahead)`, value: 0, max: 1 };
-        break;
-      case 'fetch':
-        this.progress = { label: 'Downloading the image', value: 1, max: 1 };
-        break;
-    }
+    if (event.stage === 'preview') this.preview = { url: event.url, step: event.step };
+    else if (event.stage === 'eta') this.etaMs = event.ms;
+    else this.progress = progressFor(event);
   }
 
   /** Validates the form, runs it where the routing decision says (falling back as it goes), saves the image. */
@@ -272,10 +253,9 @@ export class Studio {
     }
     const decision = this.decision ?? { target: 'server' as const, reason: 'Device check not finished' };
     if (decision.target === 'server' && decision.variant) this.notify('info', decision.reason);
-    this.busy = true;
-    try {
+    await this.run(request, async (signal) => {
       if (decision.download === 'now') await this.persistStorage();
-      const result = await generateRouted({
+      return generateRouted({
         request,
         decision,
         local: this.local,
@@ -286,7 +266,36 @@ export class Studio {
           await this.refreshModel();
           return this.decision ?? { target: 'server', reason: 'Device check not finished' };
         },
+        signal,
       });
+    });
+  }
+
+  /**
+   * Re-attaches to the server job an earlier visit of this page was waiting on (a reload while it ran): its
+   * progress shows, then its image, saved to history like any other; Cancel works for it.
+   */
+  private async resume(): Promise<void> {
+    const job = await this.remote.pendingJob();
+    if (!job || this.busy) return;
+    this.notify('info', 'The server is still making the image asked for before this page was reloaded.');
+    await this.run(job.request, (signal) => this.remote.attach(job, (e) => this.onEvent(e), signal));
+  }
+
+  /** Stops the running generation (this device: before its next step; the server: the job is cancelled there). */
+  cancel(): void {
+    if (!this.controller || this.cancelling) return;
+    this.cancelling = true;
+    this.controller.abort();
+  }
+
+  /** Runs one generation (cancellable), then tells what it produced and saves the image to history. */
+  private async run(request: GenerateRequest, work: (signal: AbortSignal) => Promise<EngineResult>): Promise<void> {
+    const controller = (this.controller = new AbortController());
+    this.busy = this.cancellable = true;
+    this.cancelled = this.cancelling = false;
+    try {
+      const result = await work(controller.signal);
       if (result.truncated.prompt) this.notify('info', `The prompt is longer than the model reads (77 tokens); this end was not used: "${result.truncated.prompt}"`);
       if (result.truncated.negative_prompt) this.notify('info', `The negative prompt is longer than 77 tokens; not used: "${result.truncated.negative_prompt}"`);
       if (result.fp32VaeRetry) this.notify('info', 'The image decoder overflowed in half precision; it was decoded again in full precision.');
@@ -301,11 +310,15 @@ export class Studio {
       }
     } catch (error) {
       const info = describeError(error);
-      if (info.issues) this.issues = info.issues;
-      this.notify('error', `No image: ${info.message}`);
+      if (info.code === 'cancelled') this.cancelled = true;
+      else {
+        if (info.issues) this.issues = info.issues;
+        this.notify('error', `No image: ${info.message}`);
+      }
     } finally {
-      this.busy = false;
-      this.progress = undefined;
+      this.controller = undefined;
+      this.busy = this.cancellable = this.cancelling = false;
+      this.progress = this.preview = this.etaMs = undefined;
       await this.refreshModel();
     }
   }
