@@ -17,6 +17,8 @@ interface Running {
   stepMs: number[];
   /** The latest preview, as a data: URL. */
   preview?: string;
+  /** Stopped by `interrupt` (a server stop): back to the queue uncounted, unless it finished first. */
+  interrupted?: boolean;
 }
 
 /** Previews per job when `previewEvery` is automatic. */
@@ -56,11 +58,14 @@ export class JobQueue {
    * @param options.remote jobs run on remote workers (call `useDispatcher` next); nothing runs in this process.
    * @param options.loadedModel the checkpoint the engine holds: its jobs go first while no job has waited
    *   `maxWaitMs` (see `JobStore.claimNext`).
+   * @param options.onJobAccepted, options.onJobStarted, options.onJobEnded told each new job, each start (here
+   *   or on a worker) and each end (finished, failed, cancelled, queued ones too) with the job's view; for logs
+   *   and metrics; must not throw.
    */
   constructor(
     private readonly store: JobStore,
     private readonly runner: JobRunner,
-    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number; previewEvery?: number; loadedModel?: () => string | undefined; maxWaitMs?: number; remote?: boolean },
+    private readonly options: { maxQueued: number; maxAttempts: number; now?: () => number; previewEvery?: number; loadedModel?: () => string | undefined; maxWaitMs?: number; remote?: boolean; onJobAccepted?: (view: JobView) => void; onJobStarted?: (view: JobView) => void; onJobEnded?: (view: JobView) => void },
   ) {
     // with remote workers, jobs marked running may be running: the dispatcher reconciles them instead
     if (!options.remote) store.recover(options.maxAttempts);
@@ -101,6 +106,7 @@ export class JobQueue {
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
     if (created && this.dispatcher) this.dispatcher.enqueue(job, this.previewEvery(job));
+    if (created) this.options.onJobAccepted?.(this.view(job));
     this.pump();
     return { job: this.view(job), created };
   }
@@ -179,8 +185,10 @@ export class JobQueue {
   /** Publishes a job's end to its stream. */
   private ended(id: string): void {
     const job = this.store.get(id);
-    if (job) this.events.publish(id, 'done', this.view(job));
+    const view = job && this.view(job);
+    if (view) this.events.publish(id, 'done', view);
     this.queueMoved();
+    if (view) this.options.onJobEnded?.(view);
   }
 
   /** Jobs waiting. */
@@ -192,6 +200,23 @@ export class JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     if (!this.dispatcher) while (this.running.size) await this.idle;
+  }
+
+  /**
+   * For a stop that cannot wait any longer (after `close`): stops the job running here at its next step and
+   * puts it back in the queue without counting this start (`JobStore.requeueUnstarted`); a job that ends
+   * otherwise first keeps its ending. Jobs on remote workers are left to them.
+   * @returns the ids put back in the queue, once the running job has stopped.
+   */
+  async interrupt(): Promise<string[]> {
+    if (this.dispatcher || this.options.remote) return [];
+    const ids = [...this.running.values()].map((running) => {
+      running.interrupted = true;
+      running.controller.abort();
+      return running.id;
+    });
+    while (this.running.size) await this.idle;
+    return ids.filter((id) => this.store.get(id)?.status === 'queued');
   }
 
   private view(job: StoredJob): JobView {
@@ -221,6 +246,7 @@ export class JobQueue {
     const running: Running = { id: job.id, started, controller: new AbortController(), progress: { stage: 'load', step: 0, total_steps: job.request.num_inference_steps }, stepStarted: started, stepMs: [] };
     this.running.set(job.id, running);
     this.queueMoved();
+    this.options.onJobStarted?.(this.view(job));
     return running;
   }
 
@@ -247,6 +273,11 @@ export class JobQueue {
   /** Records a job's end (once: a job already ended keeps its first ending) and starts the next. */
   private complete(running: Running, outcome: { result: Omit<JobResult, 'step_ms'> } | { error: ErrorInfo }): void {
     const now = this.options.now ?? (() => performance.now());
+    if (running.interrupted && 'error' in outcome && outcome.error.code === 'cancelled') {
+      this.store.requeueUnstarted(running.id);
+      this.running.delete(running.id);
+      return;
+    }
     if ('result' in outcome) {
       this.store.finish(running.id, 'succeeded', { result: { ...outcome.result, step_ms: running.stepMs.map((ms) => Math.round(ms * 10) / 10) } });
       if (running.stepMs.length) {

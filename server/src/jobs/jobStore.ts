@@ -154,6 +154,23 @@ export class JobStore {
     return (this.db.prepare('SELECT count(*) AS n FROM jobs WHERE status = ?').get(status) as { n: number }).n;
   }
 
+  /** Jobs in each state (every state present, 0 when none), in one statement. */
+  countsByStatus(): Record<JobStatus, number> {
+    const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    for (const row of this.db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all() as { status: JobStatus; n: number }[]) counts[row.status] = row.n;
+    return counts;
+  }
+
+  /**
+   * For a graceful stop: puts a running job back in the queue without counting the start it is giving up
+   * (attempts - 1), so it runs again at the next start as if it had not begun. A job that has ended meanwhile
+   * is left alone.
+   * @returns whether the job was re-queued.
+   */
+  requeueUnstarted(id: string): boolean {
+    return this.db.prepare("UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), started_at = NULL WHERE id = ? AND status = 'running'").run(id).changes === 1;
+  }
+
   /**
    * Marks the next job running (attempts + 1) and returns it; undefined when none waits. The next job is the
    * oldest queued one, except that with `prefer` the oldest job for `prefer.model` (the loaded checkpoint) goes
