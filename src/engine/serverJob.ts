@@ -5,6 +5,7 @@
 import { EngineError, ERROR_CODES, type ErrorCode, type ErrorInfo } from '../core/errors.ts';
 import type { EngineEvent, EngineResult } from './engine.ts';
 
+/** A server job's state: queued -> running -> succeeded | failed | cancelled. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** A job as `GET /api/generations/<id>` shows it (and the `done` event carries): the fields the browser reads. */
@@ -18,6 +19,7 @@ export interface JobView {
   error?: ErrorInfo;
 }
 
+/** What a server job is doing: waiting, loading the model, encoding the prompt, denoising, decoding. */
 export type JobStage = 'queued' | 'load' | 'encode' | 'denoise' | 'decode';
 
 /** The data of a `progress` event on `GET /api/generations/<id>/events`. */
@@ -33,6 +35,7 @@ export interface JobProgress {
   preview?: string;
 }
 
+/** Whether a job in `status` has ended (nothing more will happen to it). */
 export const isEnded = (status: JobStatus) => status === 'succeeded' || status === 'failed' || status === 'cancelled';
 
 const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
