@@ -8,6 +8,7 @@ import { ImageStore } from './images/imageStore.ts';
 import { ReferenceVerifier } from './images/verifyPool.ts';
 import { trustProxyOption } from './access/accessConfig.ts';
 import { registerAccess } from './http/access.ts';
+import { JobOperations, registerOperations } from './http/operations.ts';
 import { boundedJsonParser } from './http/jsonBody.ts';
 import { JobQueue } from './jobs/jobQueue.ts';
 import { JobStore } from './jobs/jobStore.ts';
@@ -26,7 +27,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 40
  * The Ad Studio server: the generation API, model packages, images, and the built app, on one origin.
  * Pages are cross-origin isolated (COOP/COEP) so the browser worker can use threaded WASM.
  */
-export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services }> {
+export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services; operations: JobOperations }> {
   const app = Fastify({ bodyLimit: 1024 * 1024, trustProxy: trustProxyOption(config.trustProxy), ...options });
   const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
   const models = new ModelRegistry(config.modelsDir, config.defaultModel, {
@@ -37,6 +38,8 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
   });
   const images = new ImageStore(join(config.dataDir, 'images'));
   const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));
+  // job logs (JSON lines with job_id) and job metrics
+  const operations = new JobOperations(store, app.log);
   const jobs = new JobQueue(
     store,
     async ({ id, request, previewEvery }, onEvent, signal) => {
@@ -44,7 +47,7 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
       const sha256 = await images.put(out.png);
       return { sha256, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated };
     },
-    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, remote: config.redisUrl !== undefined, loadedModel: () => engine.models.loadedModel, maxWaitMs: config.queueMaxWaitMs, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
+    { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, remote: config.redisUrl !== undefined, loadedModel: () => engine.models.loadedModel, maxWaitMs: config.queueMaxWaitMs, onJobAccepted: operations.accepted, onJobStarted: operations.started, onJobEnded: operations.ended, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
   );
   // scale-out: with REDIS_URL, jobs go to BullMQ workers (`npm run worker`); SQLite stays the source of truth
   const dispatcher = config.redisUrl ? new RedisDispatcher(config.redisUrl, store, jobs, images, (line) => app.log.warn(line)) : undefined;
@@ -82,6 +85,8 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     return reply.code(code).send({ error: info });
   });
 
+  // /healthz, /readyz, /metrics, /docs: before the routes, which the OpenAPI document and the metrics must see
+  await registerOperations(app, services, operations);
   // keys, rate limits, daily quotas, CORS: before the routes, which their hooks wrap
   await registerAccess(app, config);
   app.get('/api/health', async () => ({ ok: true, execution_provider: await engine.ready(), models: await models.ids() }));
@@ -98,5 +103,5 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     await engine.close();
     await verifier.close();
   });
-  return { app, services };
+  return { app, services, operations };
 }

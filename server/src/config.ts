@@ -30,6 +30,8 @@ export interface ServerConfig extends AccessConfig {
   redisUrl?: string;
   /** Milliseconds between heartbeat comments on an idle progress stream. */
   sseHeartbeatMs: number;
+  /** On SIGTERM, how long the running job may take to finish before it is put back in the queue, ms. */
+  shutdownGraceMs: number;
   /** Starts a job gets before a crash mid-run fails it as `interrupted`. */
   maxJobAttempts: number;
   /** Chunk size of the manifests' per-chunk hashes (the unit a device verifies and re-fetches), bytes. */
@@ -56,6 +58,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
   if (!Number.isInteger(maxWait) || maxWait < 0) throw new RangeError(`QUEUE_MAX_WAIT_MS must be a non-negative integer, got "${env.QUEUE_MAX_WAIT_MS}"`);
   const heartbeat = Number(env.SSE_HEARTBEAT_MS ?? 15_000);
   if (!Number.isInteger(heartbeat) || heartbeat < 100) throw new RangeError(`SSE_HEARTBEAT_MS must be an integer of at least 100, got "${env.SSE_HEARTBEAT_MS}"`);
+  const grace = Number(env.SHUTDOWN_GRACE_MS ?? 30_000);
+  if (!Number.isInteger(grace) || grace < 0) throw new RangeError(`SHUTDOWN_GRACE_MS must be a non-negative integer, got "${env.SHUTDOWN_GRACE_MS}"`);
   const list = (value: string | undefined, fallback: readonly string[]) => (value === undefined ? [...fallback] : value.split(',').map((s) => s.trim()).filter(Boolean));
   const provider = (env.ORT_EXECUTION_PROVIDER ?? 'cpu') as NodeExecutionProvider;
   if (!NODE_EXECUTION_PROVIDERS.includes(provider)) throw new RangeError(`ORT_EXECUTION_PROVIDER must be ${NODE_EXECUTION_PROVIDERS.join(', ')}, got "${provider}"`);
@@ -70,6 +74,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     maxQueuedJobs: 100,
     maxJobAttempts: attempts,
     sseHeartbeatMs: heartbeat,
+    shutdownGraceMs: grace,
     modelMemoryBudgetBytes: Math.round(budgetMb * 1024 * 1024),
     styleModels: styleModels(env.STYLE_MODELS),
     queueMaxWaitMs: maxWait,

@@ -1,16 +1,24 @@
 /**
  * Starts the server: `npm run serve` (after `vite build`), or `npm start` which builds first. A setting that
- * cannot work (a bad value, an execution provider that cannot run here) ends the process with exit code 1 and
- * one line on stderr, before the job database is opened.
+ * cannot work (a bad value, an execution provider that cannot run here, a port in use) ends the process with
+ * exit code 1 and one line on stderr, before the job database is opened. SIGTERM (and SIGINT) stop it
+ * gracefully (`prepareShutdown`): the running job finishes within SHUTDOWN_GRACE_MS or goes back to the queue.
  */
+import { LogController } from 'fastify';
 import { describeError } from '../../src/core/errors.ts';
 import { buildApp } from './app.ts';
 import { configFromEnv, type ServerConfig } from './config.ts';
 import { checkExecutionProvider } from './executionProvider.ts';
+import { listenErrorMessage, prepareShutdown, probePort } from './lifecycle.ts';
 
 function exitWith(error: unknown): never {
   const { code, message } = describeError(error);
   process.stderr.write(`ad-studio: ${message}${code === 'internal' ? '' : ` [${code}]`}\n`);
+  process.exit(1);
+}
+
+function exitWithLine(line: string): never {
+  process.stderr.write(`ad-studio: ${line}\n`);
   process.exit(1);
 }
 
@@ -21,19 +29,30 @@ try {
 } catch (error) {
   exitWith(error);
 }
-const { app, services } = await buildApp(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, disableRequestLogging: process.env.LOG_REQUESTS !== '1' });
+// a port that cannot be had ends the process before the job database is opened (and its jobs recovered)
+const portError = await probePort(config.host, config.port);
+if (portError) exitWithLine(listenErrorMessage(portError, config.host, config.port) ?? portError.message);
+
+const { app, services, operations } = await buildApp(config, {
+  logger: { level: process.env.LOG_LEVEL ?? 'info' },
+  logController: new LogController({ disableRequestLogging: process.env.LOG_REQUESTS !== '1' }),
+});
 let provider: string;
 try {
   provider = await services.engine.ready();
 } catch (error) {
   exitWith(error);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    app.log.info(`${signal}: finishing running jobs and closing`);
-    void app.close().then(() => process.exit(0));
-  });
-}
+const shutdown = prepareShutdown(app, services.jobs, operations, config.shutdownGraceMs);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => shutdown.stop(signal));
 void services.models.warmUp();
-const address = await app.listen({ host: config.host, port: config.port });
+let address: string;
+try {
+  address = await app.listen({ host: config.host, port: config.port });
+} catch (error) {
+  // taken between the probe and now
+  const line = listenErrorMessage(error, config.host, config.port);
+  if (!line) throw error;
+  exitWithLine(line);
+}
 app.log.info(`Ad Studio on ${address} (models: ${config.modelsDir}, default ${config.defaultModel}, onnxruntime-node ${provider})`);
