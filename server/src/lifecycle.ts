@@ -45,7 +45,8 @@ export async function probePort(host: string, port: number): Promise<NodeJS.Errn
  *    and put back in the queue without counting its start (`JobQueue.interrupt`); queued jobs stay queued;
  * 3. the progress streams left open (queued jobs') are ended, so their clients reconnect to the next server,
  *    and the app closes (job database, render worker); the process exits with code 0.
- * A second signal cuts the wait short (the job is put back at once).
+ * Requests still open when `graceMs` is over (a slow model download) are cut then. A second signal stops the
+ * running job at once (at its next step, back in the queue).
  * @param graceMs milliseconds the running job may take to finish (`SHUTDOWN_GRACE_MS`).
  * @param exit ends the process (`process.exit`).
  */
@@ -71,24 +72,27 @@ export function prepareShutdown(app: FastifyInstance, jobs: JobQueue, operations
     }
   };
   let interrupted: Promise<void> | undefined;
-  const interrupt = (why: string) => {
-    clearTimeout(timer);
-    app.log.warn(`${why}: stopping the running job at its next step`);
-    interrupted ??= jobs.interrupt().then((ids) => operations.requeued(ids));
-  };
+  const interrupt = () => (interrupted ??= jobs.interrupt().then((ids) => operations.requeued(ids)));
   const run = async (signal: string) => {
     app.log.info({ grace_ms: graceMs }, `${signal}: no new connections or jobs; the running job may finish within ${graceMs} ms`);
-    timer = setTimeout(() => interrupt(`the running job did not finish within SHUTDOWN_GRACE_MS (${graceMs} ms)`), graceMs);
+    timer = setTimeout(() => {
+      app.log.warn(`SHUTDOWN_GRACE_MS (${graceMs} ms) is over: a running job stops at its next step and goes back to the queue; open connections are closed`);
+      void interrupt();
+      app.server.closeAllConnections();
+    }, graceMs);
     const closed = app.close();
     await jobs.close();
-    clearTimeout(timer);
     await interrupted;
     endStreams();
     await closed;
+    clearTimeout(timer);
   };
   return {
     stop(signal) {
-      if (stopping) return interrupt(`${signal} again`);
+      if (stopping) {
+        app.log.warn(`${signal} again: a running job stops at its next step and goes back to the queue`);
+        return void interrupt();
+      }
       stopping = true;
       run(signal).then(
         () => {
