@@ -14,7 +14,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { AD_CASES, sizeForAspectRatio } from '../src/core/product/index.ts';
 import { MODELS_DIR, ROOT } from '../test/helpers/fixture.ts';
-import { freePort } from '../test/helpers/redis.ts';
+import { freePort } from '../test/helpers/ports.ts';
 import { events, readEvents } from '../test/helpers/sse.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);

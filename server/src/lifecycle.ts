@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { describeError } from '../../src/core/errors.ts';
 import type { JobOperations } from './http/operations.ts';
 import type { JobQueue } from './jobs/jobQueue.ts';
 
@@ -106,4 +107,14 @@ export function prepareShutdown(app: FastifyInstance, jobs: JobQueue, operations
       );
     },
   };
+}
+
+/**
+ * Ends the process on a setting that cannot work: one line on stderr (`<program>: <message> [<code>]`, the code
+ * left out for `internal`) and exit code 1, no stack.
+ */
+export function exitWith(error: unknown, program = 'ad-studio'): never {
+  const { code, message } = describeError(error);
+  process.stderr.write(`${program}: ${message}${code === 'internal' ? '' : ` [${code}]`}\n`);
+  process.exit(1);
 }

@@ -5,17 +5,10 @@
  * gracefully (`prepareShutdown`): the running job finishes within SHUTDOWN_GRACE_MS or goes back to the queue.
  */
 import { LogController } from 'fastify';
-import { describeError } from '../../src/core/errors.ts';
 import { buildApp } from './app.ts';
 import { configFromEnv, type ServerConfig } from './config.ts';
 import { checkExecutionProvider } from './executionProvider.ts';
-import { listenErrorMessage, prepareShutdown, probePort } from './lifecycle.ts';
-
-function exitWith(error: unknown): never {
-  const { code, message } = describeError(error);
-  process.stderr.write(`ad-studio: ${message}${code === 'internal' ? '' : ` [${code}]`}\n`);
-  process.exit(1);
-}
+import { exitWith, listenErrorMessage, prepareShutdown, probePort } from './lifecycle.ts';
 
 function exitWithLine(line: string): never {
   process.stderr.write(`ad-studio: ${line}\n`);

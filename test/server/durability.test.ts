@@ -5,12 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AD_CASES } from '../../src/core/product/index.ts';
 import { MODELS_DIR, ROOT } from '../helpers/fixture.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ad-studio-durable-'));
 let child: ChildProcess | undefined;
@@ -18,14 +18,6 @@ afterAll(() => {
   child?.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Starts `server/src/main.ts` as a child process on `port` and waits until it answers. */
 async function startChild(port: number, env: Record<string, string> = {}): Promise<ChildProcess> {

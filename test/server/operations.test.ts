@@ -19,6 +19,7 @@ import { launchBrowser } from '../helpers/browser.ts';
 import { FIXTURE_ID, MODELS_DIR, ROOT } from '../helpers/fixture.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 import { readEvents } from '../helpers/sse.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const cafe = AD_CASES[0]!;
 const request = (seed: number, steps: number, side = 64) => ({ prompt: cafe.prompt, width: side, height: side, seed, num_inference_steps: steps });
@@ -187,14 +188,6 @@ describe('the server process: graceful stop, JSON logs, a port in use', () => {
     blocker?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
-
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    await new Promise((r) => server.close(r));
-    return port;
-  }
 
   interface Child {
     proc: ChildProcess;

@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { FIXTURE_DIR, FIXTURE_ID, ROOT } from '../helpers/fixture.ts';
 import { decodeRgba, pixelDifference } from '../helpers/png.ts';
 import { startServer } from '../helpers/server.ts';
 import { psnr, TempDirs, tinyExport } from '../helpers/variants.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const dirs = new TempDirs();
 const children: ChildProcess[] = [];
@@ -33,14 +33,6 @@ afterAll(() => {
  * 12,288 channel values, PSNR 77.9 dB); 3 leaves room for a GPU's float math, as the browser-against-server bound does.
  */
 const MAX_LEVELS = 3;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** `server/src/main.ts` in a child process with `env` added; its stderr is collected. */
 function spawnServer(env: Record<string, string>): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {

@@ -5,7 +5,7 @@
  */
 import type { ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
-import type { ProgressEvent, StageTimings } from '../../../src/core/types.ts';
+import type { GenerateOutput, ProgressEvent } from '../../../src/core/types.ts';
 import type { CachedSession, FileInfo } from './sessionCache.ts';
 
 /** What the worker needs to start. */
@@ -30,16 +30,8 @@ export type ToWorker =
   | { type: 'cancel'; id: string }
   | { type: 'close' };
 
-/** A finished generation: the PNG bytes cross to the main thread, which stores them. */
-export interface RenderOutput {
-  png: Uint8Array;
-  width: number;
-  height: number;
-  seed: number;
-  executionProvider: string;
-  timings: StageTimings;
-  truncated: Partial<Record<'prompt' | 'negative_prompt', string>>;
-}
+/** A finished generation (the pipeline's output without its raw pixels): the PNG bytes cross to the main thread, which stores them. */
+export type RenderOutput = Pick<GenerateOutput, 'png' | 'width' | 'height' | 'seed' | 'executionProvider' | 'timings' | 'truncated'>;
 
 export type FromWorker =
   | { type: 'ready'; executionProvider: string }

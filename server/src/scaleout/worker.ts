@@ -11,15 +11,13 @@ import { Redis } from 'ioredis';
 import { describeError } from '../../../src/core/errors.ts';
 import { configFromEnv, type ServerConfig } from '../config.ts';
 import { checkExecutionProvider } from '../executionProvider.ts';
+import { exitWith as exitWithLine } from '../lifecycle.ts';
 import { ModelRegistry } from '../models/registry.ts';
 import { RenderEngine } from '../render/renderEngine.ts';
 import { CANCEL_CHANNEL, cancelledKey, KEY_TTL_S, QUEUE_NAME, resultKey, type WorkerJobData, type WorkerProgress, type WorkerReturn } from './protocol.ts';
 
-/** Ends the process with one line on stderr (a setting that cannot work) and exit code 1. */
 function exitWith(error: unknown): never {
-  const { code, message } = describeError(error);
-  process.stderr.write(`ad-studio worker: ${message}${code === 'internal' ? '' : ` [${code}]`}\n`);
-  process.exit(1);
+  return exitWithLine(error, 'ad-studio worker');
 }
 
 const redisUrl = process.env.REDIS_URL;
