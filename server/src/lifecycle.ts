@@ -3,6 +3,8 @@ import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { describeError } from '../../src/core/errors.ts';
+import { configFromEnv, type ServerConfig } from './config.ts';
+import { checkExecutionProvider } from './executionProvider.ts';
 import type { JobOperations } from './http/operations.ts';
 import type { JobQueue } from './jobs/jobQueue.ts';
 
@@ -117,4 +119,18 @@ export function exitWith(error: unknown, program = 'ad-studio'): never {
   const { code, message } = describeError(error);
   process.stderr.write(`${program}: ${message}${code === 'internal' ? '' : ` [${code}]`}\n`);
   process.exit(1);
+}
+
+/**
+ * The settings from the environment, with the execution provider checked (a child process runs it): what the
+ * server and `npm run worker` start from. A setting that cannot work ends the process as `exitWith` does.
+ */
+export function startupConfig(program = 'ad-studio'): ServerConfig {
+  try {
+    const config = configFromEnv();
+    checkExecutionProvider(config.executionProvider);
+    return config;
+  } catch (error) {
+    return exitWith(error, program);
+  }
 }

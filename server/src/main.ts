@@ -6,22 +6,14 @@
  */
 import { LogController } from 'fastify';
 import { buildApp } from './app.ts';
-import { configFromEnv, type ServerConfig } from './config.ts';
-import { checkExecutionProvider } from './executionProvider.ts';
-import { exitWith, listenErrorMessage, prepareShutdown, probePort } from './lifecycle.ts';
+import { exitWith, listenErrorMessage, prepareShutdown, probePort, startupConfig } from './lifecycle.ts';
 
 function exitWithLine(line: string): never {
   process.stderr.write(`ad-studio: ${line}\n`);
   process.exit(1);
 }
 
-let config: ServerConfig;
-try {
-  config = configFromEnv();
-  checkExecutionProvider(config.executionProvider);
-} catch (error) {
-  exitWith(error);
-}
+const config = startupConfig();
 // a port that cannot be had ends the process before the job database is opened (and its jobs recovered)
 const portError = await probePort(config.host, config.port);
 if (portError) exitWithLine(listenErrorMessage(portError, config.host, config.port) ?? portError.message);

@@ -9,9 +9,7 @@
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describeError } from '../../../src/core/errors.ts';
-import { configFromEnv, type ServerConfig } from '../config.ts';
-import { checkExecutionProvider } from '../executionProvider.ts';
-import { exitWith as exitWithLine } from '../lifecycle.ts';
+import { exitWith as exitWithLine, startupConfig } from '../lifecycle.ts';
 import { ModelRegistry } from '../models/registry.ts';
 import { RenderEngine } from '../render/renderEngine.ts';
 import { CANCEL_CHANNEL, cancelledKey, KEY_TTL_S, QUEUE_NAME, resultKey, type WorkerJobData, type WorkerProgress, type WorkerReturn } from './protocol.ts';
@@ -22,14 +20,12 @@ function exitWith(error: unknown): never {
 
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl) exitWith(new RangeError('REDIS_URL is not set: a render worker takes its jobs from Redis (see README, "Scale-out")'));
-let config: ServerConfig;
-try {
-  config = configFromEnv();
-  checkExecutionProvider(config.executionProvider);
-} catch (error) {
-  exitWith(error);
-}
+const config = startupConfig('ad-studio worker');
 const lockMs = Number(process.env.WORKER_LOCK_MS ?? 30_000);
+const stalledMs = Number(process.env.WORKER_STALLED_INTERVAL_MS ?? lockMs);
+for (const [name, ms] of [['WORKER_LOCK_MS', lockMs], ['WORKER_STALLED_INTERVAL_MS', stalledMs]] as const) {
+  if (!Number.isInteger(ms) || ms < 100) exitWith(new RangeError(`${name} must be an integer of at least 100 (milliseconds), got "${process.env[name]}"`));
+}
 const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
 const models = new ModelRegistry(config.modelsDir, config.defaultModel, { chunkBytes: config.modelChunkBytes, variantOrder: config.variantOrder, styleModels: config.styleModels });
 const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -70,7 +66,7 @@ const worker = new Worker<WorkerJobData, WorkerReturn>(QUEUE_NAME, render, {
   connection,
   concurrency: 1,
   lockDuration: lockMs,
-  stalledInterval: Number(process.env.WORKER_STALLED_INTERVAL_MS ?? lockMs),
+  stalledInterval: stalledMs,
   // a job starts at most JOB_MAX_ATTEMPTS times: the first start plus this many after stalls
   maxStalledCount: config.maxJobAttempts - 1,
 });
