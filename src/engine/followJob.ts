@@ -21,6 +21,22 @@ export interface FollowOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Whether the page is being left (`pagehide`): a reload or navigation closes the event stream, and the page
+ * must not start polling on its way out (the next page re-attaches to the job from IndexedDB). A page restored
+ * from the back/forward cache (`pageshow`) goes on.
+ */
+let leaving = false;
+const shown: (() => void)[] = [];
+if (typeof addEventListener === 'function') {
+  addEventListener('pagehide', () => (leaving = true));
+  addEventListener('pageshow', () => {
+    leaving = false;
+    for (const resume of shown.splice(0)) resume();
+  });
+}
+const whileLeaving = () => (leaving ? new Promise<void>((resolve) => shown.push(resolve)) : Promise.resolve());
 const cancelled = () => new EngineError('cancelled', 'generation cancelled');
 
 /**
@@ -53,6 +69,8 @@ async function follow(id: string, options: FollowOptions, stop: AbortSignal): Pr
     if (ended) return ended;
   }
   for (let wait = 25; !stop.aborted; wait = Math.min(wait * 2, options.pollMs)) {
+    await whileLeaving();
+    if (stop.aborted) break;
     const job = await fetchJson<JobView>(jobUrl);
     if (isEnded(job.status)) return job;
     tell(viewProgress(job));
@@ -64,7 +82,8 @@ async function follow(id: string, options: FollowOptions, stop: AbortSignal): Pr
 /**
  * Reads the job's event stream until its `done` event. Resolves undefined when the stream cannot be used:
  * refused (EventSource closes itself on a 404 or a response that is not an event stream) or failing
- * `STREAM_ERRORS_BEFORE_POLLING` times in a row with no event (each failure is one of EventSource's reconnects).
+ * `STREAM_ERRORS_BEFORE_POLLING` times in a row with no connection or event between (each failure is one of
+ * EventSource's reconnects).
  */
 function streamJob(EventSourceClass: typeof EventSource, url: string, tell: (p: JobProgress) => void, stop: AbortSignal): Promise<JobView | undefined> {
   return new Promise((resolve) => {
@@ -84,6 +103,7 @@ function streamJob(EventSourceClass: typeof EventSource, url: string, tell: (p: 
         return undefined;
       }
     };
+    source.addEventListener('open', () => (errors = 0));
     source.addEventListener('progress', (event) => {
       const p = parse<JobProgress>(event);
       if (!p) return;
