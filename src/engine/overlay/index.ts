@@ -1,0 +1,44 @@
+/**
+ * The overlay's browser side (page or worker): Pretendard and resvg's wasm as Vite asset URLs, fetched on
+ * first use. Use with `renderAdCopy(copy, image, { fonts: await loadOverlayFonts(), rasterise: await browserRasteriser() })`.
+ */
+import { initWasm, Resvg } from '@resvg/resvg-wasm';
+import resvgWasmUrl from '@resvg/resvg-wasm/index_bg.wasm?url';
+import pretendardBoldUrl from 'pretendard/dist/public/static/Pretendard-Bold.otf?url';
+import pretendardRegularUrl from 'pretendard/dist/public/static/Pretendard-Regular.otf?url';
+import type { OverlayFonts, Rasterise } from '../../core/overlay/index.ts';
+
+/** The asset URLs this module fetches (about 1.6 MB per font, 2.5 MB of wasm); for a service worker's precache. */
+export const OVERLAY_ASSET_URLS = { regular: pretendardRegularUrl, bold: pretendardBoldUrl, resvgWasm: resvgWasmUrl } as const;
+
+async function fetchBytes(url: string): Promise<ArrayBuffer> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`overlay asset ${url}: HTTP ${response.status}`);
+  return response.arrayBuffer();
+}
+
+let fonts: Promise<OverlayFonts> | null = null;
+let wasm: Promise<void> | null = null;
+
+/** Pretendard Regular and Bold, fetched once (a failed fetch is retried on the next call). */
+export function loadOverlayFonts(): Promise<OverlayFonts> {
+  fonts ??= Promise.all([fetchBytes(pretendardRegularUrl), fetchBytes(pretendardBoldUrl)]).then(([regular, bold]) => ({ regular, bold }));
+  fonts.catch(() => (fonts = null));
+  return fonts;
+}
+
+/** The resvg-wasm rasteriser (premultiplied RGBA, no system fonts), its wasm initialised once. */
+export async function browserRasteriser(): Promise<Rasterise> {
+  wasm ??= initWasm(fetch(resvgWasmUrl));
+  wasm.catch(() => (wasm = null));
+  await wasm;
+  return async (svg) => {
+    const resvg = new Resvg(svg, { font: { loadSystemFonts: false }, fitTo: { mode: 'original' } });
+    const rendered = resvg.render();
+    // `pixels` copies out of the wasm heap; both objects own wasm memory until freed
+    const result = { width: rendered.width, height: rendered.height, rgba: rendered.pixels };
+    rendered.free();
+    resvg.free();
+    return result;
+  };
+}
