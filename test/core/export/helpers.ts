@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { inflateSync } from 'node:zlib';
 import type { RgbaImage } from '../../../src/core/export/index.ts';
 
 /**
@@ -103,4 +104,45 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   if (Buffer.compare(a, b) === 0) return -1;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
   return -1;
+}
+
+/**
+ * A minimal independent PNG reader for 8-bit RGBA, non-interlaced files (Node's zlib and the five PNG filters),
+ * to check the encoder without trusting a second wasm. (fast-png 8.0.0 rejects some valid files jSquash writes,
+ * "Unsupported filter: undefined", though zlib inflates their IDAT to the right length with valid filter bytes.)
+ */
+export function readRgbaPng(bytes: Uint8Array): RgbaImage {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const idat: Uint8Array[] = [];
+  let width = 0;
+  let height = 0;
+  for (let pos = 8; pos < bytes.length; ) {
+    const length = view.getUint32(pos);
+    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
+    if (type === 'IHDR') {
+      width = view.getUint32(pos + 8);
+      height = view.getUint32(pos + 12);
+      if (bytes[pos + 16] !== 8 || bytes[pos + 17] !== 6 || bytes[pos + 20] !== 0) throw new Error('not 8-bit RGBA non-interlaced');
+    }
+    if (type === 'IDAT') idat.push(bytes.subarray(pos + 8, pos + 8 + length));
+    pos += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * 4;
+  const out = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    for (let i = 0; i < stride; i++) {
+      const x = raw[y * (stride + 1) + 1 + i]!;
+      const a = i >= 4 ? out[y * stride + i - 4]! : 0;
+      const b = y > 0 ? out[(y - 1) * stride + i]! : 0;
+      const c = i >= 4 && y > 0 ? out[(y - 1) * stride + i - 4]! : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const predictor = [0, a, b, (a + b) >> 1, paeth][filter];
+      if (predictor === undefined) throw new Error(`row ${y}: filter ${filter}`);
+      out[y * stride + i] = (x + predictor) & 255;
+    }
+  }
+  return { width, height, data: out };
 }
