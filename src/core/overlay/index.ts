@@ -20,6 +20,6 @@ export {
   type OverlayFonts,
   type OverlayLayout,
 } from './layout.ts';
-export { breakLines, fitText, splitWords, type BrokenText } from './lineBreak.ts';
+export { breakLines, fitText, splitWords, wordWidth, type BrokenText } from './lineBreak.ts';
 export { overlaySvg, renderAdCopy, renderAdCopyLayers, renderOverlay, type Rasterise, type RenderOptions, type RenderedAdCopy } from './render.ts';
 export { FRAMES, OVERLAY_TEMPLATES, frameFor, safeArea, type FrameSpec, type OverlayTemplate } from './templates.ts';

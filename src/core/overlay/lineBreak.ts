@@ -16,8 +16,16 @@ export interface BrokenText {
   fontSize: number;
   /** Words of each line. */
   lines: string[][];
-  /** Width of each line in pixels (words plus one space between words). */
+  /** Width of each line in pixels (`wordWidth` of its words plus one space between words). */
   lineWidths: number[];
+}
+
+/**
+ * Width of one word as satori lays it out, pixels: its advance widths rounded up to a whole pixel (satori's
+ * text measure gives yoga whole-pixel widths, so every no-wrap word item is that wide).
+ */
+export function wordWidth(metrics: FontMetrics, word: string, fontSize: number): number {
+  return Math.ceil(measureText(metrics, word, fontSize));
 }
 
 /**
@@ -32,7 +40,7 @@ export function breakLines(paragraphs: string[][], metrics: FontMetrics, fontSiz
     let line: string[] = [];
     let width = 0;
     for (const word of words) {
-      const w = measureText(metrics, word, fontSize);
+      const w = wordWidth(metrics, word, fontSize);
       if (w > maxWidth) return null;
       if (line.length && width + space + w <= maxWidth) {
         line.push(word);
