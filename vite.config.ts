@@ -42,7 +42,8 @@ export default defineConfig({
       },
       workbox: {
         // the app shell and the onnxruntime-web WASM binary (about 28 MB) work offline; model weights live in IndexedDB
-        globPatterns: ['**/*.{js,css,html,svg,wasm,webmanifest}'],
+        // also the ad copy's Korean font (Pretendard OTF) and resvg's wasm, so text can be laid over images offline
+        globPatterns: ['**/*.{js,css,html,svg,wasm,otf,webmanifest}'],
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/models\//],

@@ -61,9 +61,13 @@ async function launch(webgpu: boolean): Promise<{ context: BrowserContext; page:
 async function setForm(page: Page, preference: 'device' | 'server'): Promise<void> {
   await page.getByTestId('adapter').waitFor();
   await page.getByTestId('model-stored').waitFor();
-  await page.getByTestId('prompt').fill(request.prompt);
+  await page.getByTestId('prompt').fill(request.prompt ?? '');
+  // the English prompt as typed (no style tags), as the server request below sends it
+  await page.getByTestId('edit-prompt').click();
+  await page.getByTestId('prompt-override').fill(request.prompt ?? '');
+  if (!(await page.locator('details.advanced').evaluate((d) => (d as HTMLDetailsElement).open))) await page.getByTestId('advanced').click();
   await page.getByTestId('negative-prompt').fill('');
-  await page.getByText('1:1', { exact: true }).click();
+  await page.getByTestId('aspect-1:1').click();
   await page.getByTestId('steps').fill(String(request.num_inference_steps));
   await page.getByTestId('guidance').fill(String(request.guidance_scale));
   await page.getByTestId('seed').fill(String(request.seed));

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { STYLES, type Style } from '../../src/core/product/index.ts';
+import { DEFAULT_STYLE_MODELS, STYLES, type Style } from '../../src/core/product/index.ts';
 import { DEFAULT_VARIANT_ORDER } from './models/manifest.ts';
 import { NODE_EXECUTION_PROVIDERS, type NodeExecutionProvider } from './executionProvider.ts';
 import { accessConfigFromEnv, type AccessConfig } from './access/accessConfig.ts';
@@ -87,8 +87,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
   };
 }
 
-/** The default install's style packages (`npm run fixtures`). */
-export const DEFAULT_STYLE_MODELS: Record<Style, string> = { ultra_realistic: 'tiny-sdxl', semi_realistic: 'tiny-sdxl-semi', anime: 'tiny-sdxl-anime' };
 
 /**
  * `STYLE_MODELS`, e.g. `ultra_realistic=realvisxl-v4,anime=animagine-xl-3.1`: styles not named keep the default.

@@ -122,8 +122,19 @@ export interface RouteDecision {
   vaeCapBytes?: number;
   /** The variant must be downloaded first: 'now' before generating, 'background' while the server generates. */
   download?: 'now' | 'background';
+  /** In plain English, with the technical details. */
   reason: string;
+  /** Why, as a code an interface can say in its own language (`reason` keeps the details). */
+  why: RouteWhy;
 }
+
+/**
+ * Why a route was chosen: `server_chosen` / `device_chosen` (the user's setting), `details_pending` (no manifest
+ * yet), `no_variant`, `no_webgpu`, `unmet` (no variant fits this device), `software_adapter` (a full-size model
+ * on a CPU renderer), `downloading` (the server works while the device downloads), `not_kept` (this window
+ * cannot keep the model), `device_runs`.
+ */
+export type RouteWhy = 'server_chosen' | 'device_chosen' | 'details_pending' | 'no_variant' | 'no_webgpu' | 'unmet' | 'software_adapter' | 'downloading' | 'not_kept' | 'device_runs';
 
 const MiB = 1024 * 1024;
 const GB = 1e9;
@@ -241,12 +252,12 @@ export function residencyFor(variant: ManifestVariant, device: DeviceState, exec
  * - Server: always.
  */
 export function decideRoute(preference: RoutePreference, device: DeviceState, manifest: ModelManifest | undefined, width: number, height: number): RouteDecision {
-  if (preference === 'server') return { target: 'server', reason: 'Server chosen in settings' };
+  if (preference === 'server') return { target: 'server', why: 'server_chosen', reason: 'Server chosen in settings' };
   const { adapter } = device;
   if (!manifest) {
     return preference === 'device'
-      ? { target: 'device', executionProvider: adapter.available ? 'webgpu' : 'wasm', reason: 'This device chosen in settings (model details not loaded yet)' }
-      : { target: 'server', reason: 'Model details are not available on this device yet' };
+      ? { target: 'device', executionProvider: adapter.available ? 'webgpu' : 'wasm', why: 'device_chosen', reason: 'This device chosen in settings (model details not loaded yet)' }
+      : { target: 'server', why: 'details_pending', reason: 'Model details are not available on this device yet' };
   }
   const ep: DeviceProvider = adapter.available ? 'webgpu' : 'wasm';
   const verdicts = variantVerdicts(manifest, device, ep, width, height);
@@ -254,7 +265,7 @@ export function decideRoute(preference: RoutePreference, device: DeviceState, ma
   const first = verdicts[0];
   if (preference === 'device') {
     const chosen = manifest.variants.find((v) => v.name === (pick ?? first)?.name);
-    if (!chosen) return { target: 'server', reason: 'This device chosen in settings, but the model has no variant to run' };
+    if (!chosen) return { target: 'server', why: 'no_variant', reason: 'This device chosen in settings, but the model has no variant to run' };
     const where = ep === 'wasm' ? `on the CPU (WASM): ${adapter.unavailableReason ?? 'no WebGPU adapter'}` : `on ${adapter.description}`;
     const caveat = pick ? '' : `, although ${first?.unmet}`;
     return {
@@ -264,14 +275,15 @@ export function decideRoute(preference: RoutePreference, device: DeviceState, ma
       residency: residencyFor(chosen, device, ep, width, height),
       vaeCapBytes: vaeActivationCap(device, ep),
       ...(bytesToDownload(manifest, chosen, device) > 0 ? { download: 'now' as const } : {}),
+      why: 'device_chosen',
       reason: `This device chosen in settings: the ${chosen.name} model ${where}${caveat}`,
     };
   }
-  if (!adapter.available) return { target: 'server', reason: `Server: no WebGPU adapter (${adapter.unavailableReason ?? 'unknown reason'})` };
-  if (!pick) return { target: 'server', reason: `Server: ${first?.unmet ?? 'the model has no variant'}` };
+  if (!adapter.available) return { target: 'server', why: 'no_webgpu', reason: `Server: no WebGPU adapter (${adapter.unavailableReason ?? 'unknown reason'})` };
+  if (!pick) return { target: 'server', why: 'unmet', reason: `Server: ${first?.unmet ?? 'the model has no variant'}` };
   const variant = manifest.variants.find((v) => v.name === pick.name)!;
   if (manifest.realSize && adapter.software) {
-    return { target: 'server', reason: `Server: ${adapter.description} is a software renderer on the CPU, where a full-size model takes hours per image. Choose "This device" to run it here anyway` };
+    return { target: 'server', why: 'software_adapter', reason: `Server: ${adapter.description} is a software renderer on the CPU, where a full-size model takes hours per image. Choose "This device" to run it here anyway` };
   }
   const missing = bytesToDownload(manifest, variant, device);
   const residency = residencyFor(variant, device, 'webgpu', width, height);
@@ -284,6 +296,7 @@ export function decideRoute(preference: RoutePreference, device: DeviceState, ma
       variant: variant.name,
       residency,
       download: device.canCache ? 'background' : undefined,
+      why: device.canCache ? 'downloading' : 'not_kept',
       reason: device.canCache
         ? `Server, while this device downloads the ${variant.name} model (${done}% of ${gb(total)}); images are made here once it is verified`
         : `Server: the ${variant.name} model is ${gb(total)}${keep}`,
@@ -296,6 +309,7 @@ export function decideRoute(preference: RoutePreference, device: DeviceState, ma
     residency,
     vaeCapBytes: vaeActivationCap(device, 'webgpu'),
     ...(missing > 0 ? { download: 'now' as const } : {}),
+    why: 'device_runs',
     reason: `This device: ${adapter.description} runs the ${variant.name} model at ${width}x${height}`,
   };
 }

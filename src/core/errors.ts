@@ -36,7 +36,7 @@ export interface ErrorInfo {
   code: ErrorCode;
   message: string;
   /** For invalid_request: each bad field and what is wrong with it. */
-  issues?: { field: string; message: string }[];
+  issues?: { field: string; message: string; rule?: string; limit?: number | string }[];
 }
 
 /** An error carrying its code; rebuilt on the receiving side of a boundary from an ErrorInfo. */

@@ -15,8 +15,17 @@ const PLAIN: Partial<Record<ErrorCode, string>> = {
   model_download: 'the model could not be downloaded',
 };
 
-/** `it ran out of memory (out_of_memory: <detail>)`: plain words first, the code and detail for a support request. */
-export const plainReason = (info: ErrorInfo) => `${PLAIN[info.code] ?? info.message} (${info.code}: ${info.message})`;
+/**
+ * `it ran out of memory (out_of_memory: <detail>)`: plain words first, the code and detail for a support request.
+ * @param plain the plain words per code in the page's language (English by default).
+ */
+export const plainReason = (info: ErrorInfo, plain: Partial<Record<ErrorCode, string>> = PLAIN) => `${plain[info.code] ?? info.message} (${info.code}: ${info.message})`;
+
+/**
+ * What the router tells the user while it goes on: a variant failed here and the next is tried, or the device
+ * failed and the server takes the same request. The page words it in its language (`PLAIN` is the English).
+ */
+export type RouteNotice = { kind: 'variant_failed'; variant: string; next: string; info: ErrorInfo } | { kind: 'device_failed'; info: ErrorInfo };
 
 /**
  * Runs `request` where `decision` says. When this device fails for a device reason, the user is told in plain
@@ -34,7 +43,7 @@ export async function generateRouted(options: {
   local: LocalEngine;
   remote: Engine;
   onEvent: (event: EngineEvent) => void;
-  onNotice: (message: string) => void;
+  onNotice: (notice: RouteNotice) => void;
   redecide: () => Promise<RouteDecision>;
   signal?: AbortSignal;
 }): Promise<EngineResult> {
@@ -58,12 +67,12 @@ export async function generateRouted(options: {
       await local.recordFailure(request.model!, variant, PLAIN[info.code] ?? info.code).catch(() => undefined);
       const next = await options.redecide();
       if (next.target === 'device' && next.variant && !tried.has(next.variant)) {
-        onNotice(`The ${variant} model could not run on this device: ${plainReason(info)}. Trying the ${next.variant} model instead.`);
+        onNotice({ kind: 'variant_failed', variant, next: next.variant, info });
         decision = next;
         continue;
       }
     }
-    onNotice(`This device could not finish the image: ${plainReason(info)}. Generating the same request on the server instead.`);
+    onNotice({ kind: 'device_failed', info });
     return { ...(await remote.generate(request, onEvent, signal)), fallbackFrom: info };
   }
 }

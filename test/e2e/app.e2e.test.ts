@@ -131,7 +131,7 @@ describe('Ad Studio in Chromium', () => {
     await page.getByTestId('prompt').fill('flower shop storefront full of colorful bouquets');
     await page.getByTestId('steps').fill('0');
     await page.getByTestId('generate').click();
-    await expect.poll(() => page.locator('.issue').allTextContents()).toEqual(['steps: must be >= 1 (got 0)']);
+    await expect.poll(() => page.locator('.issue').allTextContents()).toEqual(['Steps must be at least 1.']);
     await page.reload();
     await page.getByTestId('adapter').waitFor();
     expect(await page.getByTestId('prompt').inputValue()).toBe('flower shop storefront full of colorful bouquets');

@@ -26,25 +26,41 @@ export interface Browser {
  * IndexedDB Blobs back, and service workers need a profile).
  * @param options.webgpu false starts Chromium without a WebGPU adapter (the app then runs on WASM).
  * @param options.incognito a private window instead: no profile on disk.
+ * @param options.locale the browser's language (default en-US): the app's interface follows it.
+ * @param options.viewport CSS pixels (default 1280x900; a phone is 390x844).
+ * @param options.simple leave Advanced settings as the app keeps them (closed on a first visit); by default
+ *   the tests' pages open them before the app starts, since most tests set steps, route or sampler.
  */
-export async function launchBrowser(options: { webgpu?: boolean; incognito?: boolean } = {}): Promise<Browser> {
+export async function launchBrowser(options: { webgpu?: boolean; incognito?: boolean; locale?: string; viewport?: { width: number; height: number }; simple?: boolean } = {}): Promise<Browser> {
   const args = options.webgpu === false ? CHROMIUM_ARGS.filter((a) => !a.includes('webgpu')) : CHROMIUM_ARGS;
   const launch = { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args };
+  const contextOptions = { viewport: options.viewport ?? { width: 1280, height: 900 }, locale: options.locale ?? 'en-US' };
+  let context: BrowserContext;
+  let close: () => Promise<void>;
   if (options.incognito) {
     const browser = await chromium.launch(launch);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    return { context, page: await context.newPage(), close: () => browser.close() };
-  }
-  const userDataDir = mkdtempSync(join(tmpdir(), 'ad-studio-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, { ...launch, viewport: { width: 1280, height: 900 } });
-  return {
-    context,
-    page: context.pages()[0] ?? (await context.newPage()),
-    async close() {
+    context = await browser.newContext(contextOptions);
+    close = () => browser.close();
+  } else {
+    const userDataDir = mkdtempSync(join(tmpdir(), 'ad-studio-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, { ...launch, ...contextOptions });
+    close = async () => {
       await context.close();
       rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
+    };
+  }
+  if (!options.simple) await context.addInitScript(openAdvancedSettings);
+  return { context, page: context.pages()[0] ?? (await context.newPage()), close };
+}
+
+/** Runs in the page before the app: marks Advanced settings open in the saved draft, keeping the rest of it. */
+function openAdvancedSettings(): void {
+  try {
+    const draft = JSON.parse(localStorage.getItem('ad-studio:draft') ?? '{}') as Record<string, unknown>;
+    localStorage.setItem('ad-studio:draft', JSON.stringify({ ...draft, advancedOpen: true }));
+  } catch {
+    // storage disabled: the test opens nothing
+  }
 }
 
 /** Sets this origin's storage quota, bytes (Chrome DevTools Protocol `Storage.overrideQuotaForOrigin`). */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_STYLE_MODELS } from '../../server/src/config.ts';
+import { DEFAULT_STYLE_MODELS } from '../../src/core/product/index.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 let server: RunningServer | undefined;

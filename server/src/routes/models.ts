@@ -1,12 +1,13 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
+import { DEFAULT_STYLE_MODELS } from '../../../src/core/product/index.ts';
 import type { Services } from '../services.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
  * Model packages for the browser:
- * - `GET /api/models`: installed ids and the default (cheap: no manifest is built for it)
+ * - `GET /api/models`: installed ids, the default, and each style's package (cheap: no manifest is built for it)
  * - `GET /models/:id/manifest.json`: the manifest (files with hashes, variants, device needs)
  * - `GET /models/files/:sha256`: a package file by content (the same file of two packages has one address),
  *   immutable, with HTTP Range requests for resumed downloads and single-chunk repairs
@@ -16,6 +17,7 @@ export const modelRoutes = (services: Services): FastifyPluginAsync => async (ap
   app.get('/api/models', async () => ({
     default_model: services.models.defaultModel,
     models: (await services.models.ids()).map((id) => ({ id, manifest_url: `/models/${id}/manifest.json` })),
+    style_models: { ...DEFAULT_STYLE_MODELS, ...services.models.options.styleModels },
   }));
 
   app.get<{ Params: { id: string } }>('/models/:id/manifest.json', async (req, reply) => {

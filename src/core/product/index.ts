@@ -26,6 +26,12 @@ export const AD_CASES: readonly AdCase[] = adCases.cases;
 export const STYLES = ['ultra_realistic', 'semi_realistic', 'anime'] as const;
 export type Style = (typeof STYLES)[number];
 export const DEFAULTS = adCases.defaults;
+/**
+ * The default install's package per style (`npm run fixtures` writes them; they share one VAE). The server
+ * may map styles to other packages (`STYLE_MODELS`) and says so in `GET /api/models`; the app uses this map
+ * offline.
+ */
+export const DEFAULT_STYLE_MODELS: Readonly<Record<Style, string>> = { ultra_realistic: 'tiny-sdxl', semi_realistic: 'tiny-sdxl-semi', anime: 'tiny-sdxl-anime' };
 export const INDUSTRY_PRESETS: Readonly<Record<string, string>> = adCases.industry_presets;
 
 /** The product's aspect ratios as SDXL sizes `[width, height]` in pixels, at SDXL's native 1024. */

@@ -5,12 +5,29 @@
 import { createStore, del, entries, set, type UseStore } from 'idb-keyval';
 import type { GenerateRequest } from '../../core/request.ts';
 import type { EngineResult } from '../../engine/engine.ts';
+import type { DraftCopy } from '../studio/draft.ts';
+
+/** One step of the workflow that made an image (src/core/workflow): shown in "how it was made". */
+export interface NodeRecordView {
+  node: string;
+  status: string;
+  started_at: string;
+  duration_ms: number;
+  error_code?: string;
+}
 
 export interface HistoryEntry {
   id: string;
   createdAt: string;
   request: GenerateRequest;
+  /** The image as made, with the ad copy when the workflow laid it out. */
   png: ArrayBuffer;
+  /** The picture without the copy, when the workflow laid copy over it (the copy can be edited later). */
+  rawPng?: ArrayBuffer;
+  /** The copy the page shows over the picture (edited after generation without generating again). */
+  copy?: DraftCopy;
+  /** The workflow's steps with their status and time. */
+  nodes?: NodeRecordView[];
   width: number;
   height: number;
   route: EngineResult['route'];
@@ -34,13 +51,14 @@ export async function listHistory(): Promise<HistoryEntry[]> {
 }
 
 /** A history entry for a generated image (not saved yet). */
-export function historyEntry(request: GenerateRequest, result: EngineResult): HistoryEntry {
+export function historyEntry(request: GenerateRequest, result: EngineResult, copy?: DraftCopy): HistoryEntry {
   const createdAt = new Date().toISOString();
   return {
     id: `${createdAt}-${Math.random().toString(36).slice(2, 8)}`,
     createdAt,
     request,
     png: result.png.slice().buffer,
+    ...(copy ? { copy } : {}),
     width: result.width,
     height: result.height,
     route: result.route,

@@ -2,26 +2,35 @@ import { getContext, setContext } from 'svelte';
 import { decideRoute, type AdapterReport, type DeviceState, type RouteDecision } from '../../core/capabilities.ts';
 import { describeError } from '../../core/errors.ts';
 import type { ModelManifest } from '../../core/loading/manifest.ts';
-import { DEFAULTS, sizeForAspectRatio, type AdCase } from '../../core/product/index.ts';
+import { DEFAULT_STYLE_MODELS, DEFAULTS, sizeForAspectRatio, type AdCase, type Style } from '../../core/product/index.ts';
+import { buildPrompt, type BuiltPrompt, type IndustryId } from '../../core/prompt/index.ts';
 import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
 import type { EngineEvent, EngineResult } from '../../engine/engine.ts';
 import { LocalEngine } from '../../engine/localEngine.ts';
 import { RemoteEngine } from '../../engine/remoteEngine.ts';
-import { generateRouted, plainReason } from '../../engine/router.ts';
+import { generateRouted, plainReason, type RouteNotice } from '../../engine/router.ts';
+import type { Messages } from '../i18n/en.ts';
+import { locale } from '../i18n/locale.svelte.ts';
 import type { ModelState } from '../../worker/engine.worker.ts';
 import { deleteHistory, historyEntry, listHistory, saveHistory, type HistoryEntry } from '../history/historyStore.ts';
-import { loadDraft, saveDraft, type Draft } from './draft.ts';
+import { loadDraft, saveDraft, styleSettings, type Draft } from './draft.ts';
 import { loadPhoto, photoDataUrl, preparePhoto, savePhoto, type ReferencePhoto } from './referencePhoto.ts';
-import { progressFor, type Progress } from './progress.ts';
+import { progressFor, StepClock, type Progress } from './progress.ts';
 import { SAMPLERS } from '../../core/schedulers/index.ts';
 
+/** A message to the user, worded when shown (so it follows a language switch). */
 export interface Notice {
   kind: 'info' | 'warn' | 'error';
-  text: string;
+  text: (t: Messages) => string;
 }
 
+/** A reason in the page's language: plain words, then the code and detail for a support request. */
+const plain = (error: unknown) => plainReason(describeError(error), locale.t.plain);
+
 const GiB = 1024 ** 3;
+/** The route while the device check has not finished. */
+const PENDING: RouteDecision = { target: 'server', why: 'details_pending', reason: 'Device check not finished' };
 
 /** A download running while the page is used (the server makes images meanwhile). */
 export interface BackgroundDownload {
@@ -67,11 +76,31 @@ export class Studio {
   notices = $state<Notice[]>([]);
   current = $state<HistoryEntry | undefined>();
   history = $state<HistoryEntry[]>([]);
-  language = $state<'en' | 'ko'>('en');
+  /** The package of each style, from the server (`GET /api/models`), or the default install's offline. */
+  styleModels = $state<Record<Style, string>>({ ...DEFAULT_STYLE_MODELS });
+  /** The server's default package, for a style whose package the server does not have. */
+  defaultModel = $state<string | undefined>();
   /** Reference photo for image-to-image (kept in IndexedDB). */
   photo = $state<ReferencePhoto | undefined>();
 
   manifest = $derived<ModelManifest | undefined>(this.modelState?.manifest);
+  /** The package that renders: the one chosen in Advanced, else the style's. */
+  modelId = $derived.by(() => {
+    if (this.draft.modelId) return this.draft.modelId;
+    const forStyle = this.styleModels[this.draft.style];
+    return this.defaultModel && this.modelIds.length && !this.modelIds.includes(forStyle) ? this.defaultModel : forStyle;
+  });
+  /** The English prompt the prompt builder makes of the description (undefined while it is empty). */
+  built = $derived.by<BuiltPrompt | undefined>(() => {
+    if (!this.draft.prompt.trim()) return undefined;
+    try {
+      return buildPrompt({ text: this.draft.prompt, style: this.draft.style, industry: this.draft.industry });
+    } catch {
+      return undefined;
+    }
+  });
+  /** The prompt the model gets: the user's edit, else the builder's. */
+  prompt = $derived(this.draft.promptOverride ?? this.built?.prompt ?? this.draft.prompt);
   /** The image size for the chosen aspect ratio on the selected model. */
   size = $derived(sizeForAspectRatio(this.draft.aspect_ratio, this.manifest?.nativeSide ?? 1024, this.manifest?.vaeScaleFactor ?? 8));
   device = $derived<DeviceState | undefined>(
@@ -101,10 +130,18 @@ export class Studio {
   readonly remote = new RemoteEngine();
   private backgroundFailed = new Set<string>();
   private controller: AbortController | undefined;
+  private readonly clock = new StepClock();
 
   constructor() {
     $effect.root(() => {
       $effect(() => saveDraft($state.snapshot(this.draft)));
+      // a style (or model) change reads that package's state; the first read is init's
+      let first = true;
+      $effect(() => {
+        void this.modelId;
+        if (first) first = false;
+        else void this.refreshModel();
+      });
       // a full-size model downloads in the background while the server makes the images
       $effect(() => {
         const d = this.decision;
@@ -117,32 +154,36 @@ export class Studio {
   async init(): Promise<void> {
     void this.resume();
     void loadPhoto().then((p) => (this.photo = p));
-    void listHistory().then((h) => (this.history = h)).catch((e) => this.notify('warn', `History could not be read: ${describeError(e).message}`));
+    void listHistory().then((h) => (this.history = h)).catch((e) => this.notify('warn', (t) => t.notices.historyUnreadable(describeError(e).message)));
     void this.local.probe().then((a) => (this.adapter = a));
     try {
       const response = await fetch('/api/models');
-      const body = (await response.json()) as { default_model: string; models: { id: string }[] };
+      const body = (await response.json()) as { default_model: string; models: { id: string }[]; style_models?: Record<Style, string> };
       this.modelIds = body.models.map((m) => m.id);
-      if (!this.modelIds.includes(this.draft.modelId)) this.draft.modelId = body.default_model;
+      this.defaultModel = body.default_model;
+      if (body.style_models) this.styleModels = { ...DEFAULT_STYLE_MODELS, ...body.style_models };
+      if (this.draft.modelId && !this.modelIds.includes(this.draft.modelId)) this.draft.modelId = '';
     } catch {
-      if (!this.draft.modelId) this.draft.modelId = 'tiny-sdxl';
-      this.modelIds = [this.draft.modelId];
-      this.notify('info', 'The server is not reachable: generating on this device only.');
+      this.modelIds = [...new Set([...Object.values(this.styleModels), ...(this.draft.modelId ? [this.draft.modelId] : [])])];
+      this.notify('info', (t) => t.notices.offline);
     }
     await this.refreshModel();
   }
 
   /** Reads the selected model's manifest (the server's when online) and what this device has of it. */
   async refreshModel(): Promise<void> {
+    const id = this.modelId;
     try {
-      this.modelState = await this.local.modelState(this.draft.modelId);
+      const state = await this.local.modelState(id);
+      if (id === this.modelId) this.modelState = state;
     } catch (error) {
+      if (id !== this.modelId) return;
       this.modelState = undefined;
-      this.notify('warn', `Model "${this.draft.modelId}" details are unavailable: ${describeError(error).message}`);
+      this.notify('warn', (t) => t.notices.modelDetails(id, describeError(error).message));
     }
   }
 
-  notify(kind: Notice['kind'], text: string): void {
+  notify(kind: Notice['kind'], text: Notice['text']): void {
     this.notices = [...this.notices, { kind, text }];
   }
 
@@ -156,7 +197,7 @@ export class Studio {
    * itself once the download is verified. An interrupted download resumes on the next visit.
    */
   async downloadInBackground(variant: string): Promise<void> {
-    const modelId = this.draft.modelId;
+    const modelId = this.modelId;
     const key = `${modelId}|${variant}`;
     if (this.backgroundFailed.has(key)) return;
     this.background = { variant, loaded: this.stored?.storedBytes ?? 0, total: this.stored?.totalBytes ?? 0 };
@@ -166,20 +207,30 @@ export class Studio {
         if (e.stage === 'download') this.background = { variant, loaded: e.loaded, total: e.total };
       });
       await this.refreshModel();
-      this.notify('info', `The ${variant} model is on this device now; images are made here from now on.`);
+      this.notify('info', (t) => t.notices.backgroundDone(variant));
     } catch (error) {
       this.backgroundFailed.add(key);
-      this.notify('warn', `The ${variant} model could not be downloaded to this device: ${plainReason(describeError(error))}. Images are made on the server.`);
+      const reason = plain(error);
+      this.notify('warn', (t) => t.notices.backgroundFailed(variant, reason));
       await this.refreshModel();
     } finally {
       this.background = undefined;
     }
   }
 
-  /** Fills the form from one of the product's real cases (prompt in the chosen language). */
+  /** Chooses a style, with the steps, guidance, sampler and negative prompt it brings (changeable in Advanced). */
+  chooseStyle(style: Style): void {
+    this.draft.style = style;
+    Object.assign(this.draft, styleSettings(style));
+  }
+
+  /** Fills the form from one of the product's real cases (its description in the interface's language). */
   useCase(adCase: AdCase): void {
+    this.chooseStyle(adCase.style as Style);
     Object.assign(this.draft, {
-      prompt: this.language === 'ko' ? adCase.prompt_ko : adCase.prompt,
+      industry: adCase.industry as IndustryId,
+      prompt: locale.current === 'ko' ? adCase.prompt_ko : adCase.prompt,
+      promptOverride: null,
       aspect_ratio: adCase.aspect_ratio,
       seed: adCase.seed,
       num_inference_steps: adCase.num_inference_steps ?? DEFAULTS.num_inference_steps,
@@ -206,7 +257,7 @@ export class Studio {
       this.photo = await preparePhoto(file);
       await savePhoto($state.snapshot(this.photo) as ReferencePhoto);
     } catch (error) {
-      this.issues = [...this.issues, { field: 'image', message: (error as Error).message }];
+      this.issues = [...this.issues, { field: 'image', message: (error as Error).message, limit: file.name }];
     }
   }
 
@@ -220,8 +271,9 @@ export class Studio {
     return {
       ...(d.scheduler ? { scheduler: d.scheduler } : {}),
       ...(this.photo ? { image: photoDataUrl(this.photo), strength: d.strength } : {}),
-      model: d.modelId,
-      prompt: d.prompt,
+      model: this.modelId,
+      style: d.style,
+      prompt: this.prompt,
       negative_prompt: d.negative_prompt,
       width: this.size.width,
       height: this.size.height,
@@ -234,7 +286,12 @@ export class Studio {
   private onEvent(event: EngineEvent): void {
     if (event.stage === 'preview') this.preview = { url: event.url, step: event.step };
     else if (event.stage === 'eta') this.etaMs = event.ms;
-    else this.progress = progressFor(event);
+    else {
+      this.progress = progressFor(event);
+      // on this device the time left comes from the steps so far (the server sends its own)
+      const eta = this.clock.observe(event, performance.now());
+      if (eta !== undefined) this.etaMs = eta;
+    }
   }
 
   /** Validates the form, runs it where the routing decision says (falling back as it goes), saves the image. */
@@ -251,8 +308,8 @@ export class Studio {
       else throw error;
       return;
     }
-    const decision = this.decision ?? { target: 'server' as const, reason: 'Device check not finished' };
-    if (decision.target === 'server' && decision.variant) this.notify('info', decision.reason);
+    const decision = this.decision ?? PENDING;
+    if (decision.target === 'server' && decision.variant) this.notify('info', (t) => t.route?.(decision.why, decision.variant) ?? decision.reason);
     await this.run(request, async (signal) => {
       if (decision.download === 'now') await this.persistStorage();
       return generateRouted({
@@ -261,10 +318,10 @@ export class Studio {
         local: this.local,
         remote: this.remote,
         onEvent: (e) => this.onEvent(e),
-        onNotice: (text) => this.notify('warn', text),
+        onNotice: (notice) => this.notify('warn', routeNotice(notice)),
         redecide: async () => {
           await this.refreshModel();
-          return this.decision ?? { target: 'server', reason: 'Device check not finished' };
+          return this.decision ?? PENDING;
         },
         signal,
       });
@@ -278,7 +335,7 @@ export class Studio {
   private async resume(): Promise<void> {
     const job = await this.remote.pendingJob();
     if (!job || this.busy) return;
-    this.notify('info', 'The server is still making the image asked for before this page was reloaded.');
+    this.notify('info', (t) => t.notices.resumed);
     await this.run(job.request, (signal) => this.remote.attach(job, (e) => this.onEvent(e), signal));
   }
 
@@ -294,31 +351,35 @@ export class Studio {
     const controller = (this.controller = new AbortController());
     this.busy = this.cancellable = true;
     this.cancelled = this.cancelling = false;
+    this.clock.reset();
     try {
       const result = await work(controller.signal);
-      if (result.truncated.prompt) this.notify('info', `The prompt is longer than the model reads (77 tokens); this end was not used: "${result.truncated.prompt}"`);
-      if (result.truncated.negative_prompt) this.notify('info', `The negative prompt is longer than 77 tokens; not used: "${result.truncated.negative_prompt}"`);
-      if (result.fp32VaeRetry) this.notify('info', 'The image decoder overflowed in half precision; it was decoded again in full precision.');
-      if (result.storage === 'memory') this.notify('info', 'This browser window cannot keep the model (a private window, or no room left): it is held in memory for this visit and downloaded again on the next.');
-      const entry = historyEntry(request, result);
+      const { prompt: cut, negative_prompt: cutNegative } = result.truncated;
+      if (cut) this.notify('info', (t) => t.notices.truncatedPrompt(cut));
+      if (cutNegative) this.notify('info', (t) => t.notices.truncatedNegative(cutNegative));
+      if (result.fp32VaeRetry) this.notify('info', (t) => t.notices.fp32Retry);
+      if (result.storage === 'memory') this.notify('info', (t) => t.notices.memoryOnly);
+      const entry = historyEntry(request, result, $state.snapshot(this.draft.copy));
       this.current = entry;
       try {
         await saveHistory(entry);
         this.history = [entry, ...this.history];
       } catch (error) {
-        this.notify('warn', `The image could not be saved to history (${describeError(error).message}); download it to keep it.`);
+        const detail = describeError(error).message;
+        this.notify('warn', (t) => t.notices.historyNotSaved(detail));
       }
     } catch (error) {
       const info = describeError(error);
       if (info.code === 'cancelled') this.cancelled = true;
       else {
-        if (info.issues) this.issues = info.issues;
-        this.notify('error', `No image: ${info.message}`);
+        if (info.issues) this.issues = info.issues as RequestIssue[];
+        this.notify('error', (t) => t.noImage(t.errors[info.code], `${info.code}: ${info.message}`));
       }
     } finally {
       this.controller = undefined;
       this.busy = this.cancellable = this.cancelling = false;
       this.progress = this.preview = this.etaMs = undefined;
+      this.clock.reset();
       await this.refreshModel();
     }
   }
@@ -330,10 +391,11 @@ export class Studio {
     this.busy = true;
     try {
       await this.persistStorage();
-      await this.local.download(this.draft.modelId, variant, (e) => this.onEvent(e));
+      await this.local.download(this.modelId, variant, (e) => this.onEvent(e));
       await this.refreshModel();
     } catch (error) {
-      this.notify('error', `The model could not be downloaded: ${plainReason(describeError(error))}`);
+      const reason = plain(error);
+      this.notify('error', (t) => t.notices.downloadFailed(reason));
     } finally {
       this.busy = false;
       this.progress = undefined;
@@ -346,10 +408,11 @@ export class Studio {
     if (this.busy || !variant) return;
     this.busy = true;
     try {
-      const { repaired } = await this.local.verify(this.draft.modelId, variant);
-      this.notify('info', repaired ? `${repaired} damaged ${repaired === 1 ? 'piece was' : 'pieces were'} downloaded again; the ${variant} model is intact now.` : `The ${variant} model on this device is intact.`);
+      const { repaired } = await this.local.verify(this.modelId, variant);
+      this.notify('info', (t) => (repaired ? t.notices.repaired(repaired, variant) : t.notices.intact(variant)));
     } catch (error) {
-      this.notify('error', `The model could not be checked: ${plainReason(describeError(error))}`);
+      const reason = plain(error);
+      this.notify('error', (t) => t.notices.checkFailed(reason));
     } finally {
       this.busy = false;
       await this.refreshModel();
@@ -359,7 +422,7 @@ export class Studio {
   /** Frees the storage the selected model takes on this device (it downloads again when needed). */
   async removeModel(): Promise<void> {
     if (this.busy) return;
-    await this.local.remove(this.draft.modelId).catch((e: unknown) => this.notify('error', `The model could not be removed: ${describeError(e).message}`));
+    await this.local.remove(this.modelId).catch((e: unknown) => this.notify('error', (t) => t.notices.removeFailed(describeError(e).message)));
     await this.refreshModel();
   }
 
@@ -368,6 +431,14 @@ export class Studio {
     this.history = this.history.filter((e) => e.id !== entry.id);
     if (this.current?.id === entry.id) this.current = undefined;
   }
+}
+
+/** A router notice worded in the page's language. */
+function routeNotice(notice: RouteNotice): Notice['text'] {
+  return (t) => {
+    const reason = plainReason(notice.info, t.plain);
+    return notice.kind === 'variant_failed' ? t.notices.variantFailed(notice.variant, reason, notice.next) : t.notices.deviceFailed(reason);
+  };
 }
 
 const KEY = Symbol('studio');
