@@ -45,7 +45,9 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
     async ({ id, request, previewEvery }, onEvent, signal) => {
       const out = await engine.run(id, request, await models.files(request.model!), onEvent, signal, previewEvery);
       const sha256 = await images.put(out.png);
-      return { sha256, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated };
+      // the picture without the ad copy, stored like the final image (by content), for editing the copy later
+      const raw = out.rawPng ? { raw_sha256: await images.put(out.rawPng) } : {};
+      return { sha256, ...raw, width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated, nodes: out.nodes };
     },
     { maxQueued: config.maxQueuedJobs, maxAttempts: config.maxJobAttempts, remote: config.redisUrl !== undefined, loadedModel: () => engine.models.loadedModel, maxWaitMs: config.queueMaxWaitMs, onJobAccepted: operations.accepted, onJobStarted: operations.started, onJobEnded: operations.ended, ...(config.previewEvery !== undefined ? { previewEvery: config.previewEvery } : {}) },
   );

@@ -1,12 +1,14 @@
 /**
- * Events the pipeline reports while it works; hosts forward them to the UI (worker messages, server job
+ * Events the pipeline (and the ad workflow around it, `src/core/workflow`) reports while it works; hosts forward them to the UI (worker messages, server job
  * status). `step` counts from 1.
  */
 export type ProgressEvent =
   | { stage: 'load'; component: string; index: number; total: number }
   | { stage: 'encode' }
   | { stage: 'denoise'; step: number; totalSteps: number }
-  | { stage: 'decode' };
+  | { stage: 'decode' }
+  /** The ad workflow lays the copy over the picture (after decoding; only when the request has copy). */
+  | { stage: 'layout' };
 
 /** The part of `AbortSignal` the core needs (the DOM and Node types are not available to it). */
 export interface CancelSignal {

@@ -1,24 +1,29 @@
 import type { ErrorInfo } from '../core/errors.ts';
 import type { GenerateRequest } from '../core/request.ts';
 import type { StageTimings } from '../core/types.ts';
+import type { NodeRecord } from '../core/workflow/index.ts';
 import type { WorkerEvent } from '../worker/engine.worker.ts';
 
 /**
- * Progress the UI shows: download bytes, model loading, steps, and from the server its queue, its model loading,
- * latent previews (`url`: a small PNG as a data: URL, made after denoising step `step`), the time left
- * (`ms`, milliseconds) and the image download.
+ * Progress the UI shows: download bytes, model loading, steps, latent previews on either route (`url`: a small
+ * PNG as a data: URL, made after denoising step `step`), `layout` (the ad copy is being laid over the picture),
+ * and from the server its queue, its model loading, the time left (`ms`, milliseconds) and the image download.
  */
 export type EngineEvent =
   | WorkerEvent
   | { stage: 'queued'; position: number }
   | { stage: 'server_load' }
-  | { stage: 'preview'; url: string; step: number }
   | { stage: 'eta'; ms: number }
   | { stage: 'fetch' };
 
 /** One generated image, wherever it was computed. */
 export interface EngineResult {
+  /** The final image (with the ad copy when the request had copy). */
   png: Uint8Array;
+  /** The picture without the ad copy, when the layout node applied copy: the page edits the copy on it without generating again. */
+  rawPng?: Uint8Array;
+  /** The ad workflow's nodes (prompt, txt2img | img2img, layout, export): status, start, duration, error code, facts. */
+  nodes: NodeRecord[];
   width: number;
   height: number;
   seed: number;

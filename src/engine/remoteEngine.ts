@@ -64,24 +64,34 @@ export class RemoteEngine implements Engine {
     }
   }
 
-  /** The image of an ended job, checked against its SHA-256. */
-  private async image(job: JobView, onEvent: (event: EngineEvent) => void): Promise<EngineResult> {
-    if (job.status === 'cancelled') throw new EngineError('cancelled', 'generation cancelled');
-    if (job.status !== 'succeeded' || !job.result || !job.image_url) {
-      throw job.error ? serverError(job.error, 200) : new EngineError('internal', `the server job ended as ${job.status}`);
-    }
-    onEvent({ stage: 'fetch' });
+  /** A PNG of the server's image store, checked against its SHA-256. */
+  private async download(url: string, sha256: string): Promise<Uint8Array> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${job.image_url}`);
+      response = await fetch(`${this.baseUrl}${url}`);
     } catch (error) {
       throw new EngineError('server_unreachable', `the image could not be downloaded (${(error as Error).message})`);
     }
     if (!response.ok) throw new EngineError('server_unreachable', `the image could not be downloaded (HTTP ${response.status})`);
     const png = new Uint8Array(await response.arrayBuffer());
     const digest = await sha256Hex(png);
-    if (digest !== job.result.sha256) throw new EngineError('internal', `downloaded image hash ${digest} does not match ${job.result.sha256}`);
+    if (digest !== sha256) throw new EngineError('internal', `downloaded image hash ${digest} does not match ${sha256}`);
+    return png;
+  }
+
+  /** The image of an ended job (and the raw picture without the ad copy, when there is one), checked against their SHA-256. */
+  private async image(job: JobView, onEvent: (event: EngineEvent) => void): Promise<EngineResult> {
+    if (job.status === 'cancelled') throw new EngineError('cancelled', 'generation cancelled');
+    if (job.status !== 'succeeded' || !job.result || !job.image_url) {
+      throw job.error ? serverError(job.error, 200) : new EngineError('internal', `the server job ended as ${job.status}`);
+    }
+    onEvent({ stage: 'fetch' });
+    const { sha256, raw_sha256 } = job.result;
+    const [png, rawPng] = await Promise.all([
+      this.download(job.image_url, sha256),
+      job.raw_image_url && raw_sha256 ? this.download(job.raw_image_url, raw_sha256) : undefined,
+    ]);
     const { width, height, seed, execution_provider, timings, truncated } = job.result;
-    return { png, width, height, seed, route: 'server', executionProvider: execution_provider, timings, truncated };
+    return { png, ...(rawPng ? { rawPng } : {}), nodes: job.nodes ?? [], width, height, seed, route: 'server', executionProvider: execution_provider, timings, truncated };
   }
 }

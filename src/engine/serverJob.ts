@@ -3,6 +3,7 @@
  * failures carry an error code.
  */
 import { EngineError, ERROR_CODES, type ErrorCode, type ErrorInfo } from '../core/errors.ts';
+import type { NodeRecord } from '../core/workflow/index.ts';
 import type { EngineEvent, EngineResult } from './engine.ts';
 
 /** A server job's state: queued -> running -> succeeded | failed | cancelled. */
@@ -14,13 +15,17 @@ export interface JobView {
   status: JobStatus;
   queue_position: number;
   progress: { stage: JobStage; step: number; total_steps: number };
-  result?: { sha256: string; width: number; height: number; seed: number; execution_provider: string; timings: EngineResult['timings']; truncated: EngineResult['truncated'] };
+  result?: { sha256: string; raw_sha256?: string; width: number; height: number; seed: number; execution_provider: string; timings: EngineResult['timings']; truncated: EngineResult['truncated'] };
   image_url?: string;
+  /** The picture without the ad copy, when the layout node applied copy. */
+  raw_image_url?: string;
+  /** The ad workflow's nodes of the run that ended the job. */
+  nodes?: NodeRecord[];
   error?: ErrorInfo;
 }
 
-/** What a server job is doing: waiting, loading the model, encoding the prompt, denoising, decoding. */
-export type JobStage = 'queued' | 'load' | 'encode' | 'denoise' | 'decode';
+/** What a server job is doing: waiting, loading the model, encoding the prompt, denoising, decoding, laying the ad copy. */
+export type JobStage = 'queued' | 'load' | 'encode' | 'denoise' | 'decode' | 'layout';
 
 /** The data of a `progress` event on `GET /api/generations/<id>/events`. */
 export interface JobProgress {

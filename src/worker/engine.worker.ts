@@ -1,7 +1,7 @@
 /**
  * The generation worker (Comlink): probes WebGPU, keeps model files in IndexedDB (verified, resumable,
- * content-addressed) or in memory when nothing can be kept, and runs the shared SDXL pipeline core on
- * onnxruntime-web. Results and errors cross back as plain data with an error code (class names do not survive
+ * content-addressed) or in memory when nothing can be kept, and runs the ad workflow (`src/core/workflow`:
+ * prompt, the shared SDXL pipeline core on onnxruntime-web, the copy overlay with resvg-wasm, PNG export). Results and errors cross back as plain data with an error code (class names do not survive
  * postMessage).
  */
 import * as Comlink from 'comlink';
@@ -9,9 +9,13 @@ import type { AdapterReport, DeviceProvider, Residency } from '../core/capabilit
 import { describeError, EngineError, type ErrorInfo } from '../core/errors.ts';
 import { manifestVariant, type ManifestVariant, type ModelManifest } from '../core/loading/manifest.ts';
 import { LoadedSlot } from '../core/pipelines/loadedSlot.ts';
-import { generate, loadSdxlPipeline, type SdxlPipeline } from '../core/pipelines/sdxl/index.ts';
-import { parseGenerateRequest, type GenerateRequest } from '../core/request.ts';
+import { encodePng } from '../core/image/png.ts';
+import { latentsToPreviewPng } from '../core/image/latentPreview.ts';
+import type { RenderOptions } from '../core/overlay/index.ts';
+import { generateRgba, loadSdxlPipeline, type SdxlPipeline } from '../core/pipelines/sdxl/index.ts';
+import { DEFAULT_STRENGTH, imageToImageSteps, parseGenerateRequest, type GenerateRequest } from '../core/request.ts';
 import type { GenerateOutput, ProgressEvent } from '../core/types.ts';
+import { runAdWorkflow, type NodeRecord } from '../core/workflow/index.ts';
 import { deviceRecord, dropLegacyKeys, storedFile } from '../engine/storage/blobStore.ts';
 import { downloadVariant, downloadVariantToMemory, loadManifest, recordFailure, removeModel, storageAvailable, storedBytesByVariant, verifyVariant } from '../engine/storage/modelFiles.ts';
 import { probeStorage } from '../engine/storage/probeStorage.ts';
@@ -21,8 +25,45 @@ import { probeAdapter } from './probe.ts';
 
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
-/** Events the worker reports: model download bytes (at most ten a second), then the pipeline's. */
-export type WorkerEvent = ProgressEvent | { stage: 'download'; loaded: number; total: number; variant: string };
+/**
+ * Events the worker reports: model download bytes (at most ten a second), then the workflow's (the pipeline's
+ * stages, `layout` before the copy is laid), and latent previews (`url`: a small PNG as a data: URL, made after
+ * denoising step `step`).
+ */
+export type WorkerEvent = ProgressEvent | { stage: 'download'; loaded: number; total: number; variant: string } | { stage: 'preview'; url: string; step: number };
+
+/** What a generation on this device gives back: the final PNG, the raw one without the copy when copy was laid, the nodes. */
+export type DeviceOutput = Omit<GenerateOutput, 'rgba'> & {
+  storage: 'indexeddb' | 'memory';
+  /** The ad workflow's nodes (prompt, txt2img | img2img, layout, export). */
+  nodes: NodeRecord[];
+  /** The picture without the ad copy, as a PNG; only when the layout node applied copy. */
+  rawPng?: Uint8Array;
+};
+
+/** At most this many previews a run, and never more often than every MIN_PREVIEW_EVERY steps (each reads latents back). */
+const PREVIEWS_PER_RUN = 8;
+const MIN_PREVIEW_EVERY = 2;
+
+/** Denoising steps between previews for a request: every 2 steps or about 8 a run, whichever gives fewer. */
+export function previewEvery(request: GenerateRequest): number {
+  const steps = request.image ? imageToImageSteps(request.num_inference_steps, request.strength ?? DEFAULT_STRENGTH) : request.num_inference_steps;
+  return Math.max(MIN_PREVIEW_EVERY, Math.ceil(steps / PREVIEWS_PER_RUN));
+}
+
+/** Bytes as base64 (btoa over a binary string, in chunks so no argument list gets too long). */
+function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** The overlay's fonts and resvg-wasm, imported and fetched only when a request has copy to lay out. */
+async function overlayAssets(): Promise<RenderOptions> {
+  const { loadOverlayFonts, browserRasteriser } = await import('../engine/overlay/index.ts');
+  const [fonts, rasterise] = await Promise.all([loadOverlayFonts(), browserRasteriser()]);
+  return { fonts, rasterise };
+}
 
 /** What the page needs to choose a route for a model on this device. */
 export interface ModelState {
@@ -185,21 +226,47 @@ const api = {
   },
 
   /**
-   * Generates `request` on this device with `plan`. The request is validated again here (the worker trusts no caller).
+   * Runs `request` through the ad workflow on this device with `plan`: prompt (built from `ad.text` when there is
+   * no `prompt`), SDXL (the model is downloaded and loaded inside this node), the copy laid over the picture when
+   * the request has copy (after a `layout` event), PNG export. Latent previews are sent every few steps. The
+   * request is validated again here (the worker trusts no caller).
    * @param id the caller's name for this generation, for `cancel(id)` (an AbortSignal cannot cross postMessage).
-   * @returns the PNG and metadata, or an error code and message: `cancelled` when `cancel(id)` came first (the
-   *   model download stops at once, keeping its verified chunks; the pipeline stops before its next stage or step).
+   * @returns the PNG (and the raw PNG without the copy), the node records and metadata, or an error code and
+   *   message: `cancelled` when `cancel(id)` came first (the model download stops at once, keeping its verified
+   *   chunks; the pipeline stops before its next stage or step).
    */
-  generate(request: GenerateRequest, plan: DevicePlan, onEvent: (e: WorkerEvent) => void, id?: string): Promise<WorkerResult<Omit<GenerateOutput, 'rgba'> & { storage: 'indexeddb' | 'memory' }>> {
+  generate(request: GenerateRequest, plan: DevicePlan, onEvent: (e: WorkerEvent) => void, id?: string): Promise<WorkerResult<DeviceOutput>> {
     const controller = new AbortController();
     if (id !== undefined) running.set(id, controller);
     const { signal } = controller;
     return settle(async () => {
       const valid = parseGenerateRequest(request);
       if (!valid.model) throw new EngineError('invalid_request', 'model: required on this device', [{ field: 'model', message: 'required' }]);
-      const pipeline = await pipelineFor(valid.model, plan, onEvent, signal);
-      const { rgba: _rgba, ...out } = await generate(pipeline, valid, { onProgress: onEvent, signal, now: () => performance.now(), maxBufferBytes: plan.vaeCapBytes });
-      return Comlink.transfer({ ...out, storage: pipeline.storage }, [out.png.buffer as ArrayBuffer]);
+      const model = valid.model;
+      let storage: DeviceOutput['storage'] = 'memory';
+      const now = () => performance.now();
+      const every = previewEvery(valid);
+      const out = await runAdWorkflow(
+        valid,
+        {
+          generate: async (resolved) => {
+            const pipeline = await pipelineFor(model, plan, onEvent, signal);
+            storage = pipeline.storage;
+            return generateRgba(pipeline, resolved, {
+              onProgress: onEvent,
+              signal,
+              now,
+              maxBufferBytes: plan.vaeCapBytes,
+              preview: { every, onLatents: (latents, step) => onEvent({ stage: 'preview', url: `data:image/png;base64,${base64(latentsToPreviewPng(latents))}`, step }) },
+            });
+          },
+          overlay: overlayAssets,
+          encodePng: (image) => encodePng(image.data, image.width, image.height),
+        },
+        { signal, now, onProgress: onEvent },
+      );
+      const result: DeviceOutput = { ...out.generation, png: out.png, width: out.width, height: out.height, storage, nodes: out.nodes, ...(out.rawPng ? { rawPng: out.rawPng } : {}) };
+      return Comlink.transfer(result, [out.png.buffer as ArrayBuffer, ...(out.rawPng ? [out.rawPng.buffer as ArrayBuffer] : [])]);
     }).finally(() => {
       if (id !== undefined && running.get(id) === controller) running.delete(id);
     });

@@ -60,8 +60,9 @@ describe('operations endpoints (in-process server)', () => {
     expect(Object.keys(body.properties).sort()).toEqual(Object.keys(GenerateRequestSchema.properties).sort());
     expect(body.properties.width).toMatchObject({ type: 'integer', minimum: 32, maximum: 2048, multipleOf: 8 });
     expect(body.additionalProperties).toBe(false);
-    // what a client must send: the fields without a default
-    expect(body.required.sort()).toEqual(['height', 'prompt', 'seed', 'width']);
+    // what a client must send: the fields without a default (and `prompt` or `ad.text`, which the route checks)
+    expect(body.required.sort()).toEqual(['height', 'seed', 'width']);
+    expect(body.properties.ad.properties.copy.properties.headline).toMatchObject({ type: 'string', maxLength: 60 });
     expect(Object.keys(submit.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '413', '422', '429', '503']));
     expect(submit.parameters).toEqual([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]);
     // every documented route is in the document, and nothing else (the app's files, Swagger UI's own routes)

@@ -71,6 +71,9 @@ const ROUTES: Record<string, RouteDoc> = {
   },
   'GET /api/generations/:id': {
     summary: 'A job: status, progress, result',
+    description:
+      'When it has ended: `nodes`, the ad workflow node by node (prompt, txt2img or img2img, layout, export: status, started_at, duration_ms, error_code, detail); ' +
+      'when it succeeded: `image_url` (the final PNG, with the ad copy when the request had `ad.copy`) and, when copy was laid over the picture, `raw_image_url` (the PNG without it, to edit the copy without generating again).',
     tags: ['generations'],
     security: KEYED,
     params: idParam,

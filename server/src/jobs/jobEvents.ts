@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 /** What one progress event says (snake_case JSON, the SSE `data` of `event: progress`). */
 export interface ProgressData {
   status: 'queued' | 'running';
-  stage: 'queued' | 'load' | 'encode' | 'denoise' | 'decode';
+  stage: 'queued' | 'load' | 'encode' | 'denoise' | 'decode' | 'layout';
   step: number;
   total: number;
   /** Expected milliseconds until the job ends, from measured step and job times; null before any measure. */

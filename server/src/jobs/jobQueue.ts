@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describeError, EngineError, type ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
+import { nodesOf, type NodeRecord } from '../../../src/core/workflow/index.ts';
 import type { VerifiedImage } from '../images/verifyReference.ts';
 import type { RenderEvent } from '../render/renderEngine.ts';
 import { JobEvents, type ProgressData } from './jobEvents.ts';
@@ -20,6 +21,9 @@ interface Running {
   /** Stopped by `interrupt` (a server stop): back to the queue uncounted, unless it finished first. */
   interrupted?: boolean;
 }
+
+/** How a job ended: its result or its error, and the workflow's node records when the run got that far. */
+export type JobOutcome = ({ result: Omit<JobResult, 'step_ms'> } | { error: ErrorInfo }) & { nodes?: NodeRecord[] };
 
 /** Previews per job when `previewEvery` is automatic. */
 const PREVIEWS_PER_JOB = 6;
@@ -146,7 +150,7 @@ export class JobQueue {
       const stepMs = running.stepMs.length ? mean(running.stepMs) : this.stepAverage;
       if (stepMs === undefined) return null;
       const left = running.progress.total_steps - running.progress.step;
-      return Math.round(left * stepMs + (running.progress.stage === 'decode' ? 0 : (this.restAverage ?? 0) / 2));
+      return Math.round(left * stepMs + (running.progress.stage === 'decode' || running.progress.stage === 'layout' ? 0 : (this.restAverage ?? 0) / 2));
     }
     if (this.stepAverage === undefined || this.restAverage === undefined) return null;
     const jobMs = (steps: number) => steps * this.stepAverage! + this.restAverage!;
@@ -232,6 +236,7 @@ export class JobQueue {
         : { stage: 'queued', step: 0, total_steps: job.request.num_inference_steps }),
       ...(job.result ? { result: job.result } : {}),
       ...(job.error ? { error: job.error } : {}),
+      ...(job.nodes ? { nodes: job.nodes } : {}),
       attempts: job.attempts,
       created_at: job.created_at,
       ...(job.started_at ? { started_at: job.started_at } : {}),
@@ -271,15 +276,16 @@ export class JobQueue {
   }
 
   /** Records a job's end (once: a job already ended keeps its first ending) and starts the next. */
-  private complete(running: Running, outcome: { result: Omit<JobResult, 'step_ms'> } | { error: ErrorInfo }): void {
+  private complete(running: Running, outcome: JobOutcome): void {
     const now = this.options.now ?? (() => performance.now());
     if (running.interrupted && 'error' in outcome && outcome.error.code === 'cancelled') {
       this.store.requeueUnstarted(running.id);
       this.running.delete(running.id);
       return;
     }
+    const nodes = outcome.nodes ? { nodes: outcome.nodes } : {};
     if ('result' in outcome) {
-      this.store.finish(running.id, 'succeeded', { result: { ...outcome.result, step_ms: running.stepMs.map((ms) => Math.round(ms * 10) / 10) } });
+      this.store.finish(running.id, 'succeeded', { result: { ...outcome.result, step_ms: running.stepMs.map((ms) => Math.round(ms * 10) / 10) }, ...nodes });
       if (running.stepMs.length) {
         const stepMs = running.stepMs.reduce((a, b) => a + b, 0) / running.stepMs.length;
         const restMs = Math.max(0, now() - running.started - running.stepMs.reduce((a, b) => a + b, 0));
@@ -288,7 +294,7 @@ export class JobQueue {
         this.restAverage = mix(this.restAverage, restMs);
       }
     } else {
-      this.store.finish(running.id, outcome.error.code === 'cancelled' ? 'cancelled' : 'failed', { error: outcome.error });
+      this.store.finish(running.id, outcome.error.code === 'cancelled' ? 'cancelled' : 'failed', { error: outcome.error, ...nodes });
     }
     this.running.delete(running.id);
     this.ended(running.id);
@@ -308,7 +314,7 @@ export class JobQueue {
   }
 
   /** A remote worker ended the job (or the queue gave up on it). */
-  remoteFinished(id: string, outcome: { result: Omit<JobResult, 'step_ms'> } | { error: ErrorInfo }): void {
+  remoteFinished(id: string, outcome: JobOutcome): void {
     const job = this.store.get(id);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
     this.complete(this.running.get(id) ?? this.begin(job), outcome);
@@ -328,10 +334,11 @@ export class JobQueue {
           const stored = this.store.referenceFile(job.reference.sha256)!;
           request.image = `data:${stored.type};base64,${Buffer.from(stored.file).toString('base64')}`;
         }
-        const result = await this.runner({ id: job.id, request, previewEvery: this.previewEvery(job) }, (event) => this.handle(running, event), running.controller.signal);
-        outcome = { result };
+        const { nodes, ...result } = await this.runner({ id: job.id, request, previewEvery: this.previewEvery(job) }, (event) => this.handle(running, event), running.controller.signal);
+        outcome = { result, ...(nodes ? { nodes } : {}) };
       } catch (error) {
-        outcome = { error: describeError(error) };
+        const nodes = nodesOf(error);
+        outcome = { error: describeError(error), ...(nodes ? { nodes } : {}) };
       }
       this.complete(running, outcome);
     })();

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
+import type { NodeRecord } from '../../../src/core/workflow/index.ts';
 import type { JobResult, JobStatus, ReferenceImageInfo } from './jobTypes.ts';
 
 /** A job row as stored. Times are ISO 8601 strings (UTC). */
@@ -18,6 +19,8 @@ export interface StoredJob {
   attempts: number;
   result?: JobResult;
   error?: ErrorInfo;
+  /** The ad workflow's node records of the run that ended the job. */
+  nodes?: NodeRecord[];
   created_at: string;
   started_at?: string;
   finished_at?: string;
@@ -32,6 +35,7 @@ interface Row {
   attempts: number;
   result: string | null;
   error: string | null;
+  nodes: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -50,6 +54,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   attempts INTEGER NOT NULL DEFAULT 0,
   result TEXT,
   error TEXT,
+  nodes TEXT,
   created_at TEXT NOT NULL,
   started_at TEXT,
   finished_at TEXT
@@ -64,6 +69,16 @@ CREATE TABLE IF NOT EXISTS reference_images (
 
 const now = () => new Date().toISOString();
 
+/**
+ * Brings a database made by an older release up to SCHEMA (`CREATE TABLE IF NOT EXISTS` leaves an existing
+ * table as it was): columns added since are added, empty, so old jobs read as before.
+ */
+function migrate(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
+  // the ad workflow's node records (JSON array), since the workflow
+  if (!columns.has('nodes')) db.exec('ALTER TABLE jobs ADD COLUMN nodes TEXT');
+}
+
 function fromRow(row: Row): StoredJob {
   return {
     id: row.id,
@@ -74,6 +89,7 @@ function fromRow(row: Row): StoredJob {
     attempts: row.attempts,
     ...(row.result ? { result: JSON.parse(row.result) as JobResult } : {}),
     ...(row.error ? { error: JSON.parse(row.error) as ErrorInfo } : {}),
+    ...(row.nodes ? { nodes: JSON.parse(row.nodes) as NodeRecord[] } : {}),
     created_at: row.created_at,
     ...(row.started_at ? { started_at: row.started_at } : {}),
     ...(row.finished_at ? { finished_at: row.finished_at } : {}),
@@ -103,6 +119,7 @@ export class JobStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    migrate(this.db);
   }
 
   /**
@@ -207,10 +224,10 @@ export class JobStore {
    * Ends a queued or running job. A job already ended keeps its first ending.
    * @returns whether this call ended it.
    */
-  finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, outcome: { result?: JobResult; error?: ErrorInfo }): boolean {
+  finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, outcome: { result?: JobResult; error?: ErrorInfo; nodes?: NodeRecord[] }): boolean {
     const info = this.db
-      .prepare("UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')")
-      .run(status, outcome.result ? JSON.stringify(outcome.result) : null, outcome.error ? JSON.stringify(outcome.error) : null, now(), id);
+      .prepare("UPDATE jobs SET status = ?, result = ?, error = ?, nodes = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')")
+      .run(status, outcome.result ? JSON.stringify(outcome.result) : null, outcome.error ? JSON.stringify(outcome.error) : null, outcome.nodes ? JSON.stringify(outcome.nodes) : null, now(), id);
     return info.changes === 1;
   }
 

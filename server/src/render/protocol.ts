@@ -6,6 +6,7 @@
 import type { ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { GenerateOutput, ProgressEvent } from '../../../src/core/types.ts';
+import type { NodeRecord } from '../../../src/core/workflow/index.ts';
 import type { CachedSession, FileInfo } from './sessionCache.ts';
 
 /** What the worker needs to start. */
@@ -30,8 +31,11 @@ export type ToWorker =
   | { type: 'cancel'; id: string }
   | { type: 'close' };
 
-/** A finished generation (the pipeline's output without its raw pixels): the PNG bytes cross to the main thread, which stores them. */
-export type RenderOutput = Pick<GenerateOutput, 'png' | 'width' | 'height' | 'seed' | 'executionProvider' | 'timings' | 'truncated'>;
+/**
+ * A finished run of the ad workflow (the pipeline's facts without its pixels): the PNG bytes cross to the main
+ * thread, which stores them; `rawPng` (the picture without the ad copy) only when the layout node applied copy.
+ */
+export type RenderOutput = Pick<GenerateOutput, 'png' | 'width' | 'height' | 'seed' | 'executionProvider' | 'timings' | 'truncated'> & { rawPng?: Uint8Array; nodes: NodeRecord[] };
 
 export type FromWorker =
   | { type: 'ready'; executionProvider: string }
@@ -40,5 +44,5 @@ export type FromWorker =
   | { type: 'preview'; id: string; step: number; png: Uint8Array }
   | { type: 'loaded'; models: EngineModels }
   | { type: 'result'; id: string; output: RenderOutput }
-  | { type: 'failed'; id: string; error: ErrorInfo }
+  | { type: 'failed'; id: string; error: ErrorInfo; nodes?: NodeRecord[] }
   | { type: 'closed' };

@@ -91,7 +91,8 @@ export class RenderEngine {
         break;
       case 'failed':
         this.pending.delete(message.id);
-        job.reject(EngineError.from(message.error));
+        // the workflow's records so far travel with the error (`nodesOf`)
+        job.reject(Object.assign(EngineError.from(message.error), message.nodes ? { nodes: message.nodes } : {}));
         break;
     }
   }
@@ -111,14 +112,14 @@ export class RenderEngine {
   }
 
   /**
-   * Runs one generation in the worker.
+   * Runs one request through the ad workflow in the worker (prompt, txt2img | img2img, layout, export).
    * @param id the job id (names the generation in messages).
    * @param request a validated request with `model` resolved.
    * @param files the model package's files by package-relative path, from its manifest: sessions of files
    *   with equal hashes are shared between packages.
    * @param previewEvery a preview PNG every this many denoising steps (0: none).
    * @param signal aborting it cancels the generation at its next step (rejects with code `cancelled`).
-   * @throws EngineError with the pipeline's code; `internal` when the worker died.
+   * @throws EngineError with the failing node's code, carrying the node records as `nodes`; `internal` when the worker died.
    */
   async run(id: string, request: GenerateRequest, files: Record<string, FileInfo>, onEvent: (event: RenderEvent) => void, signal: AbortSignal, previewEvery = 0): Promise<RenderOutput> {
     await this.ready();

@@ -1,6 +1,6 @@
 /**
- * The render worker thread: loads model packages and runs the shared SDXL pipeline on onnxruntime-node, one
- * generation at a time, while the main thread keeps answering HTTP. Cancel messages are read between steps
+ * The render worker thread: loads model packages and runs the ad workflow (`src/core/workflow`: prompt, the
+ * shared SDXL pipeline on onnxruntime-node, the copy overlay with resvg-js, PNG export) one request at a time, while the main thread keeps answering HTTP. Cancel messages are read between steps
  * (each session run is awaited, so the worker's event loop turns between them).
  */
 import { join } from 'node:path';
@@ -8,9 +8,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../../../src/core/errors.ts';
 import { latentsToPreviewPng } from '../../../src/core/image/latentPreview.ts';
 import { LoadedSlot } from '../../../src/core/pipelines/loadedSlot.ts';
-import { generate, loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
+import { encodePng } from '../../../src/core/image/png.ts';
+import { generateRgba, loadSdxlPipeline, type SdxlPipeline } from '../../../src/core/pipelines/sdxl/index.ts';
+import { nodesOf, runAdWorkflow } from '../../../src/core/workflow/index.ts';
+import { loadOverlayFonts, rasteriseWithResvgJs } from '../overlay/index.ts';
 import { DirectoryStore } from '../models/directoryStore.ts';
 import type { OnnxRuntime } from '../../../src/core/runtime.ts';
+import type { ProgressEvent } from '../../../src/core/types.ts';
 import { createNodeRuntime, type NodeExecutionProvider } from '../ortNodeRuntime.ts';
 import { SessionCache } from './sessionCache.ts';
 import type { FromWorker, RenderWorkerData, ToWorker } from './protocol.ts';
@@ -43,26 +47,43 @@ async function main(): Promise<void> {
     try {
       const model = message.request.model!;
       const root = join(data.modelsDir, model);
-      const pipeline = await loaded.get(model, () => loadSdxlPipeline({ store: new DirectoryStore(root), runtime: cache.runtimeFor(root, message.files), now: () => performance.now() }));
-      if (loadedModel !== model) {
-        loadedModel = model;
-        report();
-      }
-      const out = await generate(pipeline, message.request, {
-        signal,
-        now: () => performance.now(),
-        onProgress: (event) => send({ type: 'progress', id, event }),
-        ...(message.previewEvery > 0
-          ? { preview: { every: message.previewEvery, onLatents: (latents, step) => {
-              const png = latentsToPreviewPng(latents);
-              send({ type: 'preview', id, step, png }, [png.buffer as ArrayBuffer]);
-            } } }
-          : {}),
-      });
-      const { png, width, height, seed, executionProvider, timings, truncated } = out;
-      send({ type: 'result', id, output: { png, width, height, seed, executionProvider, timings, truncated } }, [png.buffer as ArrayBuffer]);
+      // the model is loaded by the generation node (its time is the node's): a request the prompt node refuses loads nothing
+      const pipelineFor = async () => {
+        const pipeline = await loaded.get(model, () => loadSdxlPipeline({ store: new DirectoryStore(root), runtime: cache.runtimeFor(root, message.files), now: () => performance.now() }));
+        if (loadedModel !== model) {
+          loadedModel = model;
+          report();
+        }
+        return pipeline;
+      };
+      const onProgress = (event: ProgressEvent) => send({ type: 'progress', id, event });
+      const out = await runAdWorkflow(
+        message.request,
+        {
+          generate: async (request) =>
+            generateRgba(await pipelineFor(), request, {
+              signal,
+              now: () => performance.now(),
+              onProgress,
+              ...(message.previewEvery > 0
+                ? { preview: { every: message.previewEvery, onLatents: (latents, step) => {
+                    const png = latentsToPreviewPng(latents);
+                    send({ type: 'preview', id, step, png }, [png.buffer as ArrayBuffer]);
+                  } } }
+                : {}),
+            }),
+          overlay: async () => ({ fonts: await loadOverlayFonts(), rasterise: rasteriseWithResvgJs }),
+          encodePng: (image) => encodePng(image.data, image.width, image.height),
+        },
+        { signal, now: () => performance.now(), onProgress },
+      );
+      const { png, rawPng, width, height, nodes } = out;
+      const { seed, executionProvider, timings, truncated } = out.generation;
+      const transfer = [png.buffer as ArrayBuffer, ...(rawPng ? [rawPng.buffer as ArrayBuffer] : [])];
+      send({ type: 'result', id, output: { png, ...(rawPng ? { rawPng } : {}), width, height, seed, executionProvider, timings, truncated, nodes } }, transfer);
     } catch (error) {
-      send({ type: 'failed', id, error: describeError(error) });
+      const nodes = nodesOf(error);
+      send({ type: 'failed', id, error: describeError(error), ...(nodes ? { nodes } : {}) });
     } finally {
       cancelled.delete(id);
       pending.delete(id);

@@ -10,9 +10,10 @@ export const GENERATION_BODY_LIMIT = 16 * 1024 * 1024;
 const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** Adds `image_url` to finished jobs. */
-export function present(view: JobView): JobView & { image_url?: string } {
-  return view.result ? { ...view, image_url: `/api/images/${view.result.sha256}.png` } : view;
+/** Adds `image_url` to finished jobs, and `raw_image_url` (the picture without the ad copy) when the copy was laid over it. */
+export function present(view: JobView): JobView & { image_url?: string; raw_image_url?: string } {
+  if (!view.result) return view;
+  return { ...view, image_url: `/api/images/${view.result.sha256}.png`, ...(view.result.raw_sha256 ? { raw_image_url: `/api/images/${view.result.raw_sha256}.png` } : {}) };
 }
 
 const invalid = (field: string, message: string) => new RequestValidationError([{ field, message }]);
@@ -32,7 +33,8 @@ function intParam(value: string | undefined, name: string, min: number, max: num
  *   the job database, then 202 with the job (Location: its status URL); a repeated key answers 200 with the
  *   job it made, or 422 when the body differs.
  * - `GET /api/generations?status=&limit=&cursor=`: jobs, newest first, with `next_cursor` for the next page
- * - `GET /api/generations/:id`: status, progress, and when done the image's content hash and URL
+ * - `GET /api/generations/:id`: status, progress, and when done the image's content hash and URL, the raw
+ *   picture's URL when ad copy was laid over it, and the workflow's `nodes`
  * - `DELETE /api/generations/:id`: cancels a queued or running job
  */
 export const generationRoutes = (services: Services): FastifyPluginAsync => async (app) => {

@@ -6,6 +6,7 @@
 import type { ErrorInfo } from '../../../src/core/errors.ts';
 import type { GenerateRequest } from '../../../src/core/request.ts';
 import type { ProgressEvent } from '../../../src/core/types.ts';
+import type { NodeRecord } from '../../../src/core/workflow/index.ts';
 import type { JobResult } from '../jobs/jobTypes.ts';
 
 /** BullMQ queue of generation jobs (BullMQ job id = our job id). */
@@ -16,6 +17,8 @@ export const CANCEL_CHANNEL = 'ad-studio:cancel';
 export const cancelledKey = (id: string) => `ad-studio:cancelled:${id}`;
 /** Key holding a finished job's PNG until the API has stored it (expires after a day). */
 export const resultKey = (id: string) => `ad-studio:result:${id}`;
+/** Key holding a finished job's PNG without the ad copy (when the layout node applied copy), as `resultKey`. */
+export const rawResultKey = (id: string) => `ad-studio:result-raw:${id}`;
 /** Seconds the cancel and result keys live. */
 export const KEY_TTL_S = 24 * 3600;
 
@@ -36,4 +39,6 @@ export type WorkerProgress =
  * A worker's return value. Failures of the generation itself are returned, not thrown: a BullMQ failure then
  * only means the job was lost to its workers (stalled past the limit), which the API reports as `interrupted`.
  */
-export type WorkerReturn = { ok: true; result: Omit<JobResult, 'step_ms' | 'sha256'> } | { ok: false; error: ErrorInfo };
+export type WorkerReturn =
+  | { ok: true; result: Omit<JobResult, 'step_ms' | 'sha256' | 'raw_sha256'>; nodes?: NodeRecord[]; /** the raw PNG waits under `rawResultKey` */ raw?: boolean }
+  | { ok: false; error: ErrorInfo; nodes?: NodeRecord[] };

@@ -4,7 +4,7 @@ import type { ProgressEvent } from '../../../src/core/types.ts';
 import type { ImageStore } from '../images/imageStore.ts';
 import type { JobDispatcher, JobQueue } from '../jobs/jobQueue.ts';
 import type { JobStore, StoredJob } from '../jobs/jobStore.ts';
-import { CANCEL_CHANNEL, cancelledKey, KEY_TTL_S, QUEUE_NAME, resultKey, type WorkerJobData, type WorkerProgress, type WorkerReturn } from './protocol.ts';
+import { CANCEL_CHANNEL, cancelledKey, KEY_TTL_S, QUEUE_NAME, rawResultKey, resultKey, type WorkerJobData, type WorkerProgress, type WorkerReturn } from './protocol.ts';
 
 /**
  * The API side of scale-out: new jobs go to a BullMQ queue that `npm run worker` processes render; their
@@ -79,18 +79,21 @@ export class RedisDispatcher implements JobDispatcher {
     const job = await Job.fromId<WorkerJobData, WorkerReturn>(this.queue, id);
     const outcome = job?.returnvalue;
     if (!outcome) return;
+    const nodes = outcome.nodes ? { nodes: outcome.nodes } : {};
     if (!outcome.ok) {
-      this.jobs.remoteFinished(id, { error: outcome.error });
+      this.jobs.remoteFinished(id, { error: outcome.error, ...nodes });
       return;
     }
     const png = await this.connection.getBuffer(resultKey(id));
-    if (!png) {
-      this.jobs.remoteFinished(id, { error: { code: 'internal', message: 'the worker finished but its image is gone from Redis' } });
+    const rawPng = outcome.raw ? await this.connection.getBuffer(rawResultKey(id)) : undefined;
+    if (!png || rawPng === null) {
+      this.jobs.remoteFinished(id, { error: { code: 'internal', message: 'the worker finished but its image is gone from Redis' }, ...nodes });
       return;
     }
     const sha256 = await this.images.put(new Uint8Array(png));
-    this.jobs.remoteFinished(id, { result: { ...outcome.result, sha256 } });
-    await this.connection.del(resultKey(id));
+    const raw = rawPng ? { raw_sha256: await this.images.put(new Uint8Array(rawPng)) } : {};
+    this.jobs.remoteFinished(id, { result: { ...outcome.result, sha256, ...raw }, ...nodes });
+    await this.connection.del(resultKey(id), rawResultKey(id));
   }
 
   private onFailed(id: string, reason: string): void {

@@ -9,10 +9,11 @@
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describeError } from '../../../src/core/errors.ts';
+import { nodesOf } from '../../../src/core/workflow/index.ts';
 import { exitWith as exitWithLine, startupConfig } from '../lifecycle.ts';
 import { ModelRegistry } from '../models/registry.ts';
 import { RenderEngine } from '../render/renderEngine.ts';
-import { CANCEL_CHANNEL, cancelledKey, KEY_TTL_S, QUEUE_NAME, resultKey, type WorkerJobData, type WorkerProgress, type WorkerReturn } from './protocol.ts';
+import { CANCEL_CHANNEL, cancelledKey, KEY_TTL_S, QUEUE_NAME, rawResultKey, resultKey, type WorkerJobData, type WorkerProgress, type WorkerReturn } from './protocol.ts';
 
 function exitWith(error: unknown): never {
   return exitWithLine(error, 'ad-studio worker');
@@ -49,13 +50,16 @@ async function render(job: Job<WorkerJobData, WorkerReturn>): Promise<WorkerRetu
       if (event.stage === 'preview') progress({ kind: 'preview', step: event.step, png_base64: Buffer.from(event.png).toString('base64') });
       else progress({ kind: 'event', event });
     }, controller.signal, previewEvery);
+    // the raw picture (without the ad copy) first: the API reads both once the job has completed
+    if (out.rawPng) await connection.set(rawResultKey(id), Buffer.from(out.rawPng), 'EX', KEY_TTL_S);
     await connection.set(resultKey(id), Buffer.from(out.png), 'EX', KEY_TTL_S);
     log({ msg: 'job succeeded', job_id: id, total_ms: Math.round(out.timings.totalMs) });
-    return { ok: true, result: { width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated } };
+    return { ok: true, result: { width: out.width, height: out.height, seed: out.seed, execution_provider: out.executionProvider, timings: out.timings, truncated: out.truncated }, nodes: out.nodes, ...(out.rawPng ? { raw: true } : {}) };
   } catch (error) {
     const info = describeError(error);
+    const nodes = nodesOf(error);
     log({ msg: 'job ended', job_id: id, code: info.code });
-    return { ok: false, error: info };
+    return { ok: false, error: info, ...(nodes ? { nodes } : {}) };
   } finally {
     running.delete(id);
   }

@@ -1,7 +1,7 @@
 import { encodePng } from '../../image/png.ts';
 import { vaeOutputToRgba } from '../../image/postprocess.ts';
 import { TorchGenerator } from '../../random/torchGenerator.ts';
-import { DEFAULT_STRENGTH, RequestValidationError, type GenerateRequest } from '../../request.ts';
+import { DEFAULT_STRENGTH, RequestValidationError, requireResolved, type GenerateRequest } from '../../request.ts';
 import type { OnnxSession } from '../../runtime.ts';
 import { schedulerForSampler } from '../../schedulers/index.ts';
 import { asFloat32, castFloat, concatBatch, float32, splitBatch, type Float32Tensor, type Tensor, type TensorType } from '../../tensor.ts';
@@ -90,6 +90,9 @@ function checkNegativeConditioning(request: GenerateRequest): void {
 
 const pair = (v: readonly number[] | undefined, fallback: readonly [number, number]): [number, number] => (v ? [v[0]!, v[1]!] : [fallback[0], fallback[1]]);
 
+/** The pipeline's output before PNG encoding: RGBA pixels and the generation's facts. */
+export type GenerateRgbaOutput = Omit<GenerateOutput, 'png'>;
+
 /**
  * SDXL generation following diffusers `StableDiffusionXLPipeline.__call__` stage by stage, and
  * `StableDiffusionXLImg2ImgPipeline` when the request carries a reference `image` (same entry point).
@@ -97,12 +100,28 @@ const pair = (v: readonly number[] | undefined, fallback: readonly [number, numb
  * `guidance_scale <= 1` (or the UNet takes a guidance embedding); optional guidance rescale; the scheduler from
  * the model config or the requested sampler; one `torch.Generator("cpu").manual_seed(seed)` stream for the
  * initial latents, image-to-image draws and ancestral noise, in diffusers' order.
- * @param request a validated request (see `parseGenerateRequest`); sides must be multiples of the VAE scale.
+ * @param request a validated request with its prompt (see `parseGenerateRequest`; a request with only `ad.text`
+ *   goes through the workflow's prompt node first, `src/core/workflow`); sides must be multiples of the VAE scale.
  * @returns the PNG, its RGBA pixels, and timings per stage.
- * @throws RequestValidationError for a bad reference image or strength or an incomplete negative
+ * @throws RequestValidationError for a missing prompt, a bad reference image or strength or an incomplete negative
  *   conditioning; GenerationCancelledError when `signal` is aborted between stages or steps; runtime errors as thrown.
  */
 export async function generate(pipe: SdxlPipeline, request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateOutput> {
+  const out = await generateRgba(pipe, request, options);
+  const now = options.now ?? Date.now;
+  const started = now();
+  const png = encodePng(out.rgba, out.width, out.height);
+  const encodeMs = now() - started;
+  return { ...out, png, timings: { ...out.timings, decodeMs: out.timings.decodeMs + encodeMs, totalMs: out.timings.totalMs + encodeMs } };
+}
+
+/**
+ * `generate` without the PNG: the decoded RGBA pixels (straight alpha, opaque) and the generation's facts. The
+ * ad workflow runs this and encodes once, at its edge, after the layout.
+ * @throws as `generate`.
+ */
+export async function generateRgba(pipe: SdxlPipeline, input: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateRgbaOutput> {
+  const request = requireResolved(input);
   const now = options.now ?? Date.now;
   const checkCancel = () => {
     if (options.signal?.aborted) throw new GenerationCancelledError();
@@ -230,13 +249,11 @@ export async function generate(pipe: SdxlPipeline, request: GenerateRequest, opt
   const { sample: decoded, fp32VaeRetry } = await decodeLatents(pipe, float32(unscaled, latents.dims), options.maxBufferBytes);
   await pipe.afterPhase(['vae_decoder']);
 
-  // 8. Post-process to RGBA and PNG.
+  // 8. Post-process to RGBA (the PNG is the caller's edge: `generate`, or the workflow's export node).
   const rgba = vaeOutputToRgba(decoded);
   const [, , outHeight, outWidth] = decoded.dims as [number, number, number, number];
-  const png = encodePng(rgba, outWidth, outHeight);
   const done = now();
   return {
-    png,
     rgba,
     width: outWidth,
     height: outHeight,

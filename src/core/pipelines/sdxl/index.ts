@@ -1,6 +1,6 @@
 /** SDXL text-to-image: load a package, then generate. */
 export { loadSdxlPipeline, loadClipTokenizer, type SdxlPipeline } from './load.ts';
-export { generate, applyGuidance, rescaleNoiseCfg, type GenerateOptions } from './generate.ts';
+export { generate, generateRgba, applyGuidance, rescaleNoiseCfg, type GenerateOptions, type GenerateRgbaOutput } from './generate.ts';
 export { prepareReferenceImage, strengthTimesteps, imageToLatents } from './img2img.ts';
 export { DEFAULT_STRENGTH } from '../../request.ts';
 export { encodePrompt, type PromptEmbeds } from './encodePrompt.ts';
