@@ -103,6 +103,13 @@ export const en = {
     model: 'The model',
     style: 'The style',
     '(body)': 'The request',
+    'ad.text': 'The description',
+    'ad.industry': 'The business',
+    'ad.copy.shop_name': 'The shop name',
+    'ad.copy.headline': 'The headline',
+    'ad.copy.subline': 'The sub-line',
+    'ad.copy.badge': 'The price or discount',
+    'ad.copy.watermark': 'The mark',
   } as Record<string, string>,
   /** A sentence for a bad field; `limit` is the rule's bound. */
   issue: (field: string, rule: IssueRule | undefined, limit: number | string | undefined, fallback: string): string => {
@@ -127,6 +134,8 @@ export const en = {
         return `${field} must be a ${limit === 'integer' ? 'whole number' : limit === 'number' ? 'number' : String(limit)}.`;
       case 'blank':
         return `${field} has only spaces: write something.`;
+      case 'pattern':
+        return `${field} has characters that cannot be used here (such as emoji).`;
       case 'no_step':
         return `${field} is too low to change anything: use at least ${limit}, or more steps.`;
       default:
@@ -268,6 +277,9 @@ export const en = {
     empty: 'Generated images are kept here, on this device.',
     server: (ep: string) => `server ${ep}`,
     delete: 'Delete',
+    deleted: 'Image deleted.',
+    undo: 'Undo',
+    open: 'Open: show it and put its settings back in the form',
   },
 };
 

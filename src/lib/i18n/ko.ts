@@ -106,6 +106,13 @@ export const ko: Messages = {
     model: '모델',
     style: '스타일',
     '(body)': '요청',
+    'ad.text': '설명',
+    'ad.industry': '업종',
+    'ad.copy.shop_name': '가게 이름',
+    'ad.copy.headline': '제목',
+    'ad.copy.subline': '부제목',
+    'ad.copy.badge': '가격·할인',
+    'ad.copy.watermark': '표시',
   },
   issue: (field, rule, limit, fallback) => {
     switch (rule) {
@@ -129,6 +136,8 @@ export const ko: Messages = {
         return `${topic(field)} ${limit === 'integer' ? '정수' : '숫자'}여야 해요.`;
       case 'blank':
         return `${topic(field)} 빈칸뿐이에요. 내용을 적어 주세요.`;
+      case 'pattern':
+        return `${field}에 여기서 쓸 수 없는 글자(이모지 등)가 있어요.`;
       case 'no_step':
         return `${subject(field)} 너무 낮아 아무것도 바뀌지 않아요. ${limit} 이상으로 하거나 단계 수를 늘려 주세요.`;
       default:
@@ -292,5 +301,8 @@ export const ko: Messages = {
     empty: '만든 이미지는 이 기기에 보관돼요.',
     server: (ep) => `서버 ${ep}`,
     delete: '지우기',
+    deleted: '이미지를 지웠어요.',
+    undo: '되돌리기',
+    open: '열기: 이미지를 보고 그때 설정을 다시 채워요',
   },
 };

@@ -7,11 +7,16 @@
 import { decode } from 'fast-png';
 import { encodePng } from '../../core/image/png.ts';
 import type { RgbaImage } from '../../core/image/rgba.ts';
-import { encodeImage, exportFileName, resizeForExport, type ExportFit, type ExportFormat, type ExportSizeId } from '../../core/export/index.ts';
-import { isEmptyCopy, renderAdCopy, validateAdCopy, type AdCopy } from '../../core/overlay/index.ts';
-import { browserRasteriser, loadOverlayFonts } from '../../engine/overlay/index.ts';
-import { browserExportCodecs, browserExportResizer } from '../export/codecs.ts';
+import type { ExportFit, ExportFormat, ExportSizeId } from '../../core/export/index.ts';
+import type { AdCopy } from '../../core/overlay/copy.ts';
 import type { HistoryEntry } from '../history/historyStore.ts';
+
+/**
+ * The overlay (satori, resvg-wasm, Pretendard) and export (jSquash) code, loaded on first use: they are not
+ * needed to open the page or to generate.
+ */
+const overlay = () => Promise.all([import('../../core/overlay/index.ts'), import('../../engine/overlay/index.ts')]);
+const exporter = () => Promise.all([import('../../core/export/index.ts'), import('../export/codecs.ts')]);
 import type { DraftCopy } from './draft.ts';
 
 /** The mark the optional watermark writes. */
@@ -61,6 +66,7 @@ export const rawPng = (entry: HistoryEntry): ArrayBuffer => entry.rawPng ?? entr
  */
 export async function composeAd(entry: HistoryEntry, copy: AdCopy): Promise<Uint8Array> {
   const raw = rawPng(entry);
+  const [{ isEmptyCopy, renderAdCopy, validateAdCopy }, { browserRasteriser, loadOverlayFonts }] = await overlay();
   if (isEmptyCopy(validateAdCopy(copy))) return new Uint8Array(raw);
   const [fonts, rasterise] = await Promise.all([loadOverlayFonts(), browserRasteriser()]);
   const out = await renderAdCopy(copy, pngToRgba(raw), { fonts, rasterise });
@@ -73,6 +79,7 @@ export async function composeAd(entry: HistoryEntry, copy: AdCopy): Promise<Uint
  * @returns the file's bytes, MIME type and a name such as "아침빵집-1080x1350.jpg".
  */
 export async function exportAd(entry: HistoryEntry, copy: DraftCopy, choice: ExportChoice): Promise<{ bytes: Uint8Array; mime: string; name: string }> {
+  const [[{ encodeImage, exportFileName, resizeForExport }, { browserExportCodecs, browserExportResizer }], [{ isEmptyCopy, renderAdCopy, validateAdCopy }, { browserRasteriser, loadOverlayFonts }]] = await Promise.all([exporter(), overlay()]);
   const [resizer, codecs, fonts, rasterise] = await Promise.all([browserExportResizer(), browserExportCodecs(), loadOverlayFonts(), browserRasteriser()]);
   const sized = await resizeForExport(pngToRgba(rawPng(entry)), choice.size, choice.fit, resizer);
   const text = adCopy(copy, choice.watermark);

@@ -31,6 +31,8 @@ export function progressFor(event: EngineEvent): Progress | undefined {
       return { label: p.queued(event.position), value: 0, max: 1 };
     case 'fetch':
       return { label: p.fetch, value: 1, max: 1 };
+    case 'layout':
+      return { label: p.layout, value: 1, max: 1 };
     case 'preview':
     case 'eta':
       return undefined;

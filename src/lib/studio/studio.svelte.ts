@@ -2,7 +2,7 @@ import { getContext, setContext } from 'svelte';
 import { decideRoute, type AdapterReport, type DeviceState, type RouteDecision } from '../../core/capabilities.ts';
 import { describeError } from '../../core/errors.ts';
 import type { ModelManifest } from '../../core/loading/manifest.ts';
-import { DEFAULT_STYLE_MODELS, DEFAULTS, sizeForAspectRatio, type AdCase, type Style } from '../../core/product/index.ts';
+import { ASPECT_RATIOS, DEFAULT_STYLE_MODELS, DEFAULTS, sizeForAspectRatio, type AdCase, type Style } from '../../core/product/index.ts';
 import { buildPrompt, type BuiltPrompt, type IndustryId } from '../../core/prompt/index.ts';
 import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
@@ -14,6 +14,7 @@ import type { Messages } from '../i18n/en.ts';
 import { locale } from '../i18n/locale.svelte.ts';
 import type { ModelState } from '../../worker/engine.worker.ts';
 import { deleteHistory, historyEntry, listHistory, saveHistory, type HistoryEntry } from '../history/historyStore.ts';
+import { adCopy } from './adImage.svelte.ts';
 import { loadDraft, saveDraft, styleSettings, type Draft } from './draft.ts';
 import { loadPhoto, photoDataUrl, preparePhoto, savePhoto, type ReferencePhoto } from './referencePhoto.ts';
 import { progressFor, StepClock, type Progress } from './progress.ts';
@@ -273,7 +274,10 @@ export class Studio {
       ...(this.photo ? { image: photoDataUrl(this.photo), strength: d.strength } : {}),
       model: this.modelId,
       style: d.style,
-      prompt: this.prompt,
+      // the description goes as typed and the workflow's prompt node builds the English prompt (the one shown),
+      // unless the English prompt was edited here
+      ...(d.promptOverride !== null ? { prompt: d.promptOverride } : {}),
+      ad: { ...(d.prompt.trim() ? { text: d.prompt } : {}), industry: d.industry, ...(Object.keys(adCopy(d.copy)).length ? { copy: adCopy(d.copy) } : {}) },
       negative_prompt: d.negative_prompt,
       width: this.size.width,
       height: this.size.height,
@@ -426,10 +430,52 @@ export class Studio {
     await this.refreshModel();
   }
 
+  /** The entry deleted last, which Undo puts back (until another is deleted or Undo is used). */
+  deleted = $state<HistoryEntry | undefined>();
+
   async remove(entry: HistoryEntry): Promise<void> {
     await deleteHistory(entry.id).catch(() => undefined);
     this.history = this.history.filter((e) => e.id !== entry.id);
     if (this.current?.id === entry.id) this.current = undefined;
+    this.deleted = entry;
+  }
+
+  /** Puts the entry deleted last back into history (and IndexedDB). */
+  async undoRemove(): Promise<void> {
+    const entry = this.deleted;
+    if (!entry) return;
+    this.deleted = undefined;
+    try {
+      await saveHistory($state.snapshot(entry) as HistoryEntry);
+    } catch (error) {
+      const detail = describeError(error).message;
+      this.notify('warn', (t) => t.notices.historyNotSaved(detail));
+    }
+    this.history = [entry, ...this.history].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * Opens a history entry: shows its image and puts its settings back in the form (style, business, shape,
+   * description or edited prompt, the copy, steps, guidance, seed, sampler, negative prompt).
+   */
+  open(entry: HistoryEntry): void {
+    this.current = entry;
+    const r = entry.request;
+    const ratio = nearestAspectRatio(r.width, r.height);
+    const ad = (r as { ad?: { text?: string; industry?: IndustryId } }).ad;
+    Object.assign(this.draft, {
+      ...(r.style ? { style: r.style } : {}),
+      ...(ad?.industry ? { industry: ad.industry } : {}),
+      ...(ad?.text ? { prompt: ad.text, promptOverride: r.prompt ?? null } : { prompt: r.prompt ?? '', promptOverride: r.prompt ?? null }),
+      ...(ratio ? { aspect_ratio: ratio } : {}),
+      negative_prompt: r.negative_prompt,
+      num_inference_steps: r.num_inference_steps,
+      guidance_scale: r.guidance_scale,
+      seed: r.seed,
+      scheduler: r.scheduler ?? '',
+    });
+    // the copy fields are bound to this object: fill it, do not replace it
+    if (entry.copy) Object.assign(this.draft.copy, entry.copy);
   }
 }
 
@@ -439,6 +485,17 @@ function routeNotice(notice: RouteNotice): Notice['text'] {
     const reason = plainReason(notice.info, t.plain);
     return notice.kind === 'variant_failed' ? t.notices.variantFailed(notice.variant, reason, notice.next) : t.notices.deviceFailed(reason);
   };
+}
+
+/** The product aspect ratio whose shape is nearest `width` x `height` (pixels). */
+function nearestAspectRatio(width: number, height: number): string | undefined {
+  let best: string | undefined;
+  let distance = Infinity;
+  for (const [ratio, [w, h]] of Object.entries(ASPECT_RATIOS)) {
+    const d = Math.abs(Math.log(width / height) - Math.log(w / h));
+    if (d < distance) [best, distance] = [ratio, d];
+  }
+  return best;
 }
 
 const KEY = Symbol('studio');
