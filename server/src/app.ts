@@ -96,7 +96,9 @@ export async function buildApp(config: ServerConfig, options: FastifyServerOptio
   await app.register(generationEventRoutes(services, present, config.sseHeartbeatMs));
   await app.register(imageRoutes(services));
   await app.register(modelRoutes(services));
-  if (existsSync(config.staticDir)) await app.register(fastifyStatic, { root: config.staticDir, prefix: '/', wildcard: false, index: ['index.html'], decorateReply: false });
+  // the built app, with the brotli and gzip copies written at build time (vite.config.ts) sent as they are for
+  // `Accept-Encoding` (never compressed per request; `Vary: Accept-Encoding`); model files (`/models/`) are not compressed
+  if (existsSync(config.staticDir)) await app.register(fastifyStatic, { root: config.staticDir, prefix: '/', wildcard: false, index: ['index.html'], decorateReply: false, preCompressed: true });
 
   app.addHook('onClose', async () => {
     await jobs.close();
