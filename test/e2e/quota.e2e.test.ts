@@ -66,7 +66,9 @@ describe('daily quota of server renders in the page', () => {
 
     await generate();
     const { resetsAt } = utcDay(Date.now());
-    expect(await page.getByTestId('notice-error').textContent()).toBe(`No image: the daily quota of 1 server render for this client (by IP address) is used up; it resets at ${resetsAt} (midnight UTC)`);
+    expect(await page.getByTestId('notice-error').textContent()).toBe(
+      `No image: Today's server renders are used up. Generate on this device, or try again tomorrow. (quota_exceeded: the daily quota of 1 server render for this client (by IP address) is used up; it resets at ${resetsAt} (midnight UTC))`,
+    );
     expect(await page.getByTestId('history-count').textContent()).toBe('1');
     // one refused POST, not retried; nothing queued
     expect(submissions()).toEqual([202, 429]);
@@ -82,7 +84,7 @@ describe('daily quota of server renders in the page', () => {
       await expect.poll(() => page.getByTestId('route-reason').textContent()).toMatch(/^This device/);
       await generate();
       expect(await page.getByTestId('notice-warn').textContent()).toMatch(/^This device could not finish the image: the model could not be downloaded .*Generating the same request on the server instead\.$/);
-      expect(await page.getByTestId('notice-error').textContent()).toMatch(/^No image: the daily quota of 1 server render for this client \(by IP address\) is used up; it resets at /);
+      expect(await page.getByTestId('notice-error').textContent()).toMatch(/^No image: Today's server renders are used up\. .*\(quota_exceeded: the daily quota of 1 server render for this client \(by IP address\) is used up; it resets at /);
       expect(submissions()).toEqual([202, 429, 429]);
       expect(server.services.jobs.list({ limit: 10 }).jobs).toHaveLength(1);
     } finally {
