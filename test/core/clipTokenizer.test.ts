@@ -60,6 +60,18 @@ describe.skipIf(!SHARED_DIR)('CLIP tokenizer with the real CLIP merges (skipped 
     expect(tokenCount).toBe(75);
     expect(truncatedText).toBe('cat cat cat cat zebra');
   });
+
+  it('reports a Korean cut from a whole character, never from half of one (U+FFFD)', () => {
+    const clip = realClip('<|endoftext|>');
+    // Hangul syllables are 3 UTF-8 bytes split over byte-level tokens: some lengths put the cut inside one
+    for (let n = 20; n < 40; n++) {
+      const prompt = '갓 구운 크루아상과 빵이 진열된 전문 베이커리 '.repeat(8).slice(0, n * 4);
+      const { truncatedText } = clip.encode(prompt);
+      expect(truncatedText).not.toContain('\uFFFD');
+    }
+    // the longest case cuts something, reported as Korean text
+    expect(clip.encode('갓 구운 크루아상과 빵이 진열된 전문 베이커리 '.repeat(8)).truncatedText).toMatch(/^[\uac00-\ud7a3]/);
+  });
 });
 
 describe('the tiny fixture tokenizers', () => {

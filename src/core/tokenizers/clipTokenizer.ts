@@ -144,8 +144,21 @@ export class ClipTokenizer {
     return {
       inputIds,
       tokenCount: kept.length,
-      truncatedText: cut.length ? this.tokenizer.decode(cut, { skip_special_tokens: true }).trim() : '',
+      truncatedText: cut.length ? this.cutText(ids, room) : '',
     };
+  }
+
+  /**
+   * The text of `ids` from token `from` on. Byte-level BPE can cut a character in half (Hangul is 3 UTF-8 bytes,
+   * often split over tokens): the cut then starts with U+FFFD, so it is widened to the whole character, at most
+   * 3 tokens back (UTF-8's longest character is 4 bytes).
+   */
+  private cutText(ids: number[], from: number): string {
+    const decode = (start: number) => this.tokenizer.decode(ids.slice(start), { skip_special_tokens: true }).trim();
+    let start = from;
+    let text = decode(start);
+    while (text.startsWith('\uFFFD') && start > 0 && from - start < 3) text = decode(--start);
+    return text;
   }
 }
 
