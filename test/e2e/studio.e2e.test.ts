@@ -144,9 +144,11 @@ describe('the studio in Korean on a phone', () => {
   it('keeps progress and Cancel in view after 만들기, lays the copy over the image, re-lays it when edited, and exports a 1080x1350 JPEG', { timeout: 300_000 }, async () => {
     await page.getByTestId('steps').fill('4');
     await page.getByTestId('route-device').click();
+    // what the issue's owner does: bakery, a style, 3:4, Korean text, the shop name and "오늘만 20% 할인"
+    await page.getByTestId('aspect-3:4').click();
     await page.getByTestId('copy-shop_name').fill('아침빵집');
     await page.getByTestId('copy-headline').fill('매일 아침 갓 구운 크루아상');
-    await page.getByTestId('copy-badge').fill('50% 할인');
+    await page.getByTestId('copy-badge').fill('오늘만 20% 할인');
     const before = generations();
     const history = Number(await page.getByTestId('history-count').textContent());
 
@@ -217,7 +219,7 @@ describe('the studio in Korean on a phone', () => {
     expect(await page.getByTestId('result-route').textContent()).toBe('서버');
     const { jobs } = (await (await fetch(`${server.url}/api/generations?limit=1`)).json()) as { jobs: { request: Record<string, unknown> & { ad: { copy: Record<string, string> } }; raw_image_url: string }[] };
     const job = jobs[0]!;
-    expect(job.request.ad.copy).toMatchObject({ shop_name: '아침빵집', badge: '50% 할인' });
+    expect(job.request.ad.copy).toMatchObject({ shop_name: '아침빵집', badge: '오늘만 20% 할인' });
 
     // the page lays an edited headline over the server's picture with resvg-wasm ...
     const served = await resultBytes();

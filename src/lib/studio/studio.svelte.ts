@@ -2,7 +2,7 @@ import { getContext, setContext } from 'svelte';
 import { decideRoute, type AdapterReport, type DeviceState, type RouteDecision } from '../../core/capabilities.ts';
 import { describeError } from '../../core/errors.ts';
 import type { ModelManifest } from '../../core/loading/manifest.ts';
-import { ASPECT_RATIOS, DEFAULT_STYLE_MODELS, DEFAULTS, sizeForAspectRatio, type AdCase, type Style } from '../../core/product/index.ts';
+import { ASPECT_RATIOS, DEFAULT_STYLE_MODELS, sizeForAspectRatio, type AdCase, type Style } from '../../core/product/index.ts';
 import { buildPrompt, type BuiltPrompt, type IndustryId } from '../../core/prompt/index.ts';
 import { checkReferenceImage } from '../../core/image/decode.ts';
 import { parseGenerateRequest, RequestValidationError, type GenerateRequest, type RequestIssue } from '../../core/request.ts';
@@ -234,8 +234,9 @@ export class Studio {
       promptOverride: null,
       aspect_ratio: adCase.aspect_ratio,
       seed: adCase.seed,
-      num_inference_steps: adCase.num_inference_steps ?? DEFAULTS.num_inference_steps,
-      guidance_scale: adCase.guidance_scale ?? DEFAULTS.guidance_scale,
+      // the case's own steps and guidance where it has them, else the style's (set by chooseStyle)
+      ...(adCase.num_inference_steps !== undefined ? { num_inference_steps: adCase.num_inference_steps } : {}),
+      ...(adCase.guidance_scale !== undefined ? { guidance_scale: adCase.guidance_scale } : {}),
     });
   }
 
