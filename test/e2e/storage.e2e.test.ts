@@ -58,7 +58,12 @@ function cutOnce(app: RunningServer['app']): void {
   });
 }
 
+/**
+ * A fresh browser for a test; the earlier tests' browsers are closed first (on 2 cores, an idle Chromium with a
+ * worker holding sessions slows the next test's WASM run many times over).
+ */
 async function browser(options: Parameters<typeof launchBrowser>[0] = {}): Promise<Page> {
+  for (const old of browsers.splice(0)) await old.close().catch(() => undefined);
   const b = await launchBrowser(options);
   browsers.push(b);
   return b.page;

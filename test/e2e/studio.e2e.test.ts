@@ -260,4 +260,24 @@ describe('the studio in Korean on a phone', () => {
     await page.getByTestId('adapter').waitFor();
     await expect.poll(() => page.getByTestId('history-count').textContent()).toBe(String(count));
   });
+
+  it('a style on this device downloads only the files it does not hold yet: the shared VAE is not fetched again', { timeout: 120_000 }, async () => {
+    const manifest = async (id: string) => (await (await fetch(`${server.url}/models/${id}/manifest.json`)).json()) as { files: { path: string; sha256: string }[] };
+    const [photo, anime] = await Promise.all([manifest('tiny-sdxl'), manifest('tiny-sdxl-anime')]);
+    const shaOf = (m: typeof photo, prefix: string) => m.files.filter((f) => f.path.startsWith(prefix)).map((f) => f.sha256);
+    const vae = shaOf(anime, 'vae_decoder/');
+    expect(vae.length).toBeGreaterThan(0);
+    expect(shaOf(photo, 'vae_decoder/')).toEqual(vae);
+    const unet = shaOf(anime, 'unet/');
+    expect(unet.some((sha) => !shaOf(photo, 'unet/').includes(sha))).toBe(true);
+
+    const before = server.requests.length;
+    await page.getByTestId('style-anime').click();
+    await expect.poll(() => page.getByTestId('model-id').textContent()).toBe('tiny-sdxl-anime');
+    await page.getByTestId('download-model').click();
+    await expect.poll(() => page.getByTestId('model-stored').textContent(), { timeout: 60_000 }).toMatch(/이 기기에 있어요/);
+    const fetched = server.requests.slice(before).filter((url) => url.startsWith('/models/files/')).map((url) => url.slice('/models/files/'.length).split('?')[0]!);
+    expect(fetched.some((sha) => unet.includes(sha))).toBe(true);
+    for (const sha of vae) expect(fetched).not.toContain(sha);
+  });
 });
