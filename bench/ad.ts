@@ -42,7 +42,7 @@ async function oneAd(page: Page, route: 'device' | 'server'): Promise<Record<str
   console.log(`${route}: ad ${(adMs / 1000).toFixed(2)} s from 만들기 to the ad on screen; nodes ${JSON.stringify(nodes)}; 1080x1350 JPEG export ${(exportMs / 1000).toFixed(2)} s`);
   // the panel shows "830 ms" or "1.2 s"
   const ms = (text: string) => (text.endsWith(' s') ? Math.round(Number.parseFloat(text) * 1000) : Number.parseFloat(text));
-  return { ad_ms: Math.round(adMs), export_ms: Math.round(exportMs), ...Object.fromEntries(Object.entries(nodes).map(([k, v]) => [`${k}_ms`, ms(v)])) };
+  return { ad_ms: Math.round(adMs), jpeg_1080x1350_ms: Math.round(exportMs), ...Object.fromEntries(Object.entries(nodes).map(([k, v]) => [`${k}_ms`, ms(v)])) };
 }
 
 const server = await startServer();
