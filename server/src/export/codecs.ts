@@ -4,6 +4,7 @@
  * each `.wasm` is read from node_modules, compiled once, and handed to the module's `init`. Modules are loaded
  * and compiled on first use (about 0.2 s for all), then shared by every caller.
  */
+import { loadOnce } from '../../../src/core/loadOnce.ts';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { squooshResizer, type ExportCodecs, type Resizer } from '../../../src/core/export/index.ts';
@@ -46,23 +47,8 @@ async function loadResizer(): Promise<Resizer> {
   return squooshResizer(wasm.resize);
 }
 
-let codecs: Promise<ExportCodecs> | undefined;
-let resizer: Promise<Resizer> | undefined;
-
 /** The PNG, JPEG and WebP encoders for `encodeImage`, initialised once. */
-export function nodeExportCodecs(): Promise<ExportCodecs> {
-  codecs ??= loadCodecs().catch((error: unknown) => {
-    codecs = undefined;
-    throw error;
-  });
-  return codecs;
-}
+export const nodeExportCodecs: () => Promise<ExportCodecs> = loadOnce(loadCodecs);
 
 /** The Lanczos3 resizer for `resizeForExport`, initialised once. */
-export function nodeExportResizer(): Promise<Resizer> {
-  resizer ??= loadResizer().catch((error: unknown) => {
-    resizer = undefined;
-    throw error;
-  });
-  return resizer;
-}
+export const nodeExportResizer: () => Promise<Resizer> = loadOnce(loadResizer);

@@ -2,6 +2,7 @@
  * The overlay's Node side: Pretendard read from node_modules and resvg-js as the rasteriser. Use with
  * `renderAdCopy(copy, image, { fonts: await loadOverlayFonts(), rasterise: rasteriseWithResvgJs })`.
  */
+import { loadOnce } from '../../../src/core/loadOnce.ts';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
@@ -15,19 +16,13 @@ export const PRETENDARD_FILES = {
   bold: 'pretendard/dist/public/static/Pretendard-Bold.otf',
 } as const;
 
-let loaded: Promise<OverlayFonts> | null = null;
-
 const toArrayBuffer = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
 /** Pretendard Regular and Bold from node_modules (read once, then the same object). */
-export function loadOverlayFonts(): Promise<OverlayFonts> {
-  loaded ??= (async () => {
-    const [regular, bold] = await Promise.all([readFile(require.resolve(PRETENDARD_FILES.regular)), readFile(require.resolve(PRETENDARD_FILES.bold))]);
-    return { regular: toArrayBuffer(regular), bold: toArrayBuffer(bold) };
-  })();
-  loaded.catch(() => (loaded = null));
-  return loaded;
-}
+export const loadOverlayFonts: () => Promise<OverlayFonts> = loadOnce(async () => {
+  const [regular, bold] = await Promise.all([readFile(require.resolve(PRETENDARD_FILES.regular)), readFile(require.resolve(PRETENDARD_FILES.bold))]);
+  return { regular: toArrayBuffer(regular), bold: toArrayBuffer(bold) };
+});
 
 /** resvg-js (native) rasteriser: premultiplied RGBA at the SVG's size, no system fonts. */
 export const rasteriseWithResvgJs: Rasterise = async (svg) => {

@@ -6,6 +6,7 @@ import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import resvgWasmUrl from '@resvg/resvg-wasm/index_bg.wasm?url';
 import pretendardBoldUrl from 'pretendard/dist/public/static/Pretendard-Bold.otf?url';
 import pretendardRegularUrl from 'pretendard/dist/public/static/Pretendard-Regular.otf?url';
+import { loadOnce } from '../../core/loadOnce.ts';
 import type { OverlayFonts, Rasterise } from '../../core/overlay/index.ts';
 
 /** The asset URLs this module fetches (about 1.6 MB per font, 2.5 MB of wasm); for a service worker's precache. */
@@ -17,21 +18,17 @@ async function fetchBytes(url: string): Promise<ArrayBuffer> {
   return response.arrayBuffer();
 }
 
-let fonts: Promise<OverlayFonts> | null = null;
-let wasm: Promise<void> | null = null;
-
 /** Pretendard Regular and Bold, fetched once (a failed fetch is retried on the next call). */
-export function loadOverlayFonts(): Promise<OverlayFonts> {
-  fonts ??= Promise.all([fetchBytes(pretendardRegularUrl), fetchBytes(pretendardBoldUrl)]).then(([regular, bold]) => ({ regular, bold }));
-  fonts.catch(() => (fonts = null));
-  return fonts;
-}
+export const loadOverlayFonts: () => Promise<OverlayFonts> = loadOnce(async () => {
+  const [regular, bold] = await Promise.all([fetchBytes(pretendardRegularUrl), fetchBytes(pretendardBoldUrl)]);
+  return { regular, bold };
+});
+
+const initResvg = loadOnce(() => initWasm(fetch(resvgWasmUrl)));
 
 /** The resvg-wasm rasteriser (premultiplied RGBA, no system fonts), its wasm initialised once. */
 export async function browserRasteriser(): Promise<Rasterise> {
-  wasm ??= initWasm(fetch(resvgWasmUrl));
-  wasm.catch(() => (wasm = null));
-  await wasm;
+  await initResvg();
   return async (svg) => {
     const resvg = new Resvg(svg, { font: { loadSystemFonts: false }, fitTo: { mode: 'original' } });
     const rendered = resvg.render();

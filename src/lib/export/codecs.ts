@@ -7,6 +7,7 @@
  * files through `import.meta.url` (which Vite's dependency pre-bundling breaks in dev). Loaded on the first
  * export only: the codecs are about 1 MB of wasm.
  */
+import { loadOnce } from '../../core/loadOnce.ts';
 import { squooshResizer, type ExportCodecs, type Resizer } from '../../core/export/index.ts';
 import pngWasm from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm?url';
 import jpegEncWasm from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm?url';
@@ -56,23 +57,8 @@ async function loadResizer(): Promise<Resizer> {
   return squooshResizer(wasm.resize);
 }
 
-let codecs: Promise<ExportCodecs> | undefined;
-let resizer: Promise<Resizer> | undefined;
-
 /** The PNG, JPEG and WebP encoders for `encodeImage`, loaded once (a failed load is tried again next time). */
-export function browserExportCodecs(): Promise<ExportCodecs> {
-  codecs ??= loadCodecs().catch((error: unknown) => {
-    codecs = undefined;
-    throw error;
-  });
-  return codecs;
-}
+export const browserExportCodecs: () => Promise<ExportCodecs> = loadOnce(loadCodecs);
 
 /** The Lanczos3 resizer for `resizeForExport`, loaded once. */
-export function browserExportResizer(): Promise<Resizer> {
-  resizer ??= loadResizer().catch((error: unknown) => {
-    resizer = undefined;
-    throw error;
-  });
-  return resizer;
-}
+export const browserExportResizer: () => Promise<Resizer> = loadOnce(loadResizer);
