@@ -218,6 +218,9 @@ export const en = {
   device: {
     title: 'Device',
     checking: 'checking WebGPU…',
+    fp16: 'fp16',
+    noFp16: 'no fp16',
+    software: 'software (CPU)',
     route: 'Route',
     model: 'Model',
     stored: (variant: string, bytes: number) => `${variant} on this device (${mb(bytes)})`,

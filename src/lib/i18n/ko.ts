@@ -219,6 +219,9 @@ export const ko: Messages = {
   device: {
     title: '기기',
     checking: 'WebGPU 확인 중…',
+    fp16: 'fp16 지원',
+    noFp16: 'fp16 없음',
+    software: '소프트웨어 (CPU)',
     route: '실행 위치',
     model: '모델',
     stored: (variant, bytes) => `${variant} 모델이 이 기기에 있어요 (${mb(bytes)})`,
