@@ -6,20 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { initWasm, Resvg as ResvgWasm } from '@resvg/resvg-wasm';
+import { initWasm } from '@resvg/resvg-wasm';
+import { rasteriseWithResvgWasm } from '../src/engine/overlay/resvgWasm.ts';
 import { applyScrim, composite, layoutAdCopy, overlaySvg, unpremultiply, type Rasterise } from '../src/core/overlay/index.ts';
 import { loadOverlayFonts, rasteriseWithResvgJs } from '../server/src/overlay/index.ts';
 
 const require = createRequire(import.meta.url);
 await initWasm(readFileSync(require.resolve('@resvg/resvg-wasm/index_bg.wasm')));
-const rasteriseWasm: Rasterise = async (svg) => {
-  const resvg = new ResvgWasm(svg, { font: { loadSystemFonts: false }, fitTo: { mode: 'original' } });
-  const rendered = resvg.render();
-  const result = { width: rendered.width, height: rendered.height, rgba: rendered.pixels };
-  rendered.free();
-  resvg.free();
-  return result;
-};
+const rasteriseWasm = rasteriseWithResvgWasm;
 
 const copy = { shop_name: '성수 베이커리', headline: '갓 구운 크루아상과 바게트, 매일 아침 7시', subline: '오늘만 모든 빵 50% 할인 · 아메리카노 4,500원', badge: '50% 할인', watermark: 'Ad Studio' };
 const fonts = await loadOverlayFonts();

@@ -2,12 +2,13 @@
  * The overlay's browser side (page or worker): Pretendard and resvg's wasm as Vite asset URLs, fetched on
  * first use. Use with `renderAdCopy(copy, image, { fonts: await loadOverlayFonts(), rasterise: await browserRasteriser() })`.
  */
-import { initWasm, Resvg } from '@resvg/resvg-wasm';
+import { initWasm } from '@resvg/resvg-wasm';
 import resvgWasmUrl from '@resvg/resvg-wasm/index_bg.wasm?url';
 import pretendardBoldUrl from 'pretendard/dist/public/static/Pretendard-Bold.otf?url';
 import pretendardRegularUrl from 'pretendard/dist/public/static/Pretendard-Regular.otf?url';
 import { loadOnce } from '../../core/loadOnce.ts';
 import type { OverlayFonts, Rasterise } from '../../core/overlay/index.ts';
+import { rasteriseWithResvgWasm } from './resvgWasm.ts';
 
 /** The asset URLs this module fetches (about 1.6 MB per font, 2.5 MB of wasm); for a service worker's precache. */
 export const OVERLAY_ASSET_URLS = { regular: pretendardRegularUrl, bold: pretendardBoldUrl, resvgWasm: resvgWasmUrl } as const;
@@ -29,13 +30,5 @@ const initResvg = loadOnce(() => initWasm(fetch(resvgWasmUrl)));
 /** The resvg-wasm rasteriser (premultiplied RGBA, no system fonts), its wasm initialised once. */
 export async function browserRasteriser(): Promise<Rasterise> {
   await initResvg();
-  return async (svg) => {
-    const resvg = new Resvg(svg, { font: { loadSystemFonts: false }, fitTo: { mode: 'original' } });
-    const rendered = resvg.render();
-    // `pixels` copies out of the wasm heap; both objects own wasm memory until freed
-    const result = { width: rendered.width, height: rendered.height, rgba: rendered.pixels };
-    rendered.free();
-    resvg.free();
-    return result;
-  };
+  return rasteriseWithResvgWasm;
 }

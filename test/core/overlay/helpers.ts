@@ -1,7 +1,8 @@
 /** Shared by the overlay tests: fonts, both rasterisers, test pictures, ink measurement. */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { initWasm, Resvg as ResvgWasm } from '@resvg/resvg-wasm';
+import { initWasm } from '@resvg/resvg-wasm';
+import { rasteriseWithResvgWasm } from '../../../src/engine/overlay/resvgWasm.ts';
 import type { RgbaImage } from '../../../src/core/image/rgba.ts';
 import type { AdCopy, Rasterise, Rect } from '../../../src/core/overlay/index.ts';
 import { loadOverlayFonts, rasteriseWithResvgJs } from '../../../server/src/overlay/index.ts';
@@ -11,18 +12,11 @@ const require = createRequire(import.meta.url);
 export { loadOverlayFonts, rasteriseWithResvgJs };
 
 let wasmReady: Promise<void> | null = null;
-/** resvg-wasm run in Node, the browser's rasteriser. */
+/** resvg-wasm run in Node: the browser's rasteriser (src/engine/overlay/resvgWasm.ts), its wasm from node_modules. */
 export async function wasmRasteriser(): Promise<Rasterise> {
   wasmReady ??= initWasm(readFileSync(require.resolve('@resvg/resvg-wasm/index_bg.wasm')));
   await wasmReady;
-  return async (svg) => {
-    const resvg = new ResvgWasm(svg, { font: { loadSystemFonts: false }, fitTo: { mode: 'original' } });
-    const rendered = resvg.render();
-    const result = { width: rendered.width, height: rendered.height, rgba: rendered.pixels };
-    rendered.free();
-    resvg.free();
-    return result;
-  };
+  return rasteriseWithResvgWasm;
 }
 
 /** The product's five aspect ratios at SDXL size. */
