@@ -10,6 +10,12 @@ import { fetchJson, isEnded, jobEvents, viewProgress, type JobProgress, type Job
 
 /** Stream errors in a row with no event between them after which the job is polled instead. */
 const STREAM_ERRORS_BEFORE_POLLING = 3;
+/**
+ * How long a stream the browser cut (an open stream closed without a reconnect: Chromium cancels a page's loads
+ * when a reload or navigation starts, before `pagehide`) waits for the page to be left before polling,
+ * milliseconds.
+ */
+const CUT_STREAM_GRACE_MS = 3000;
 
 export interface FollowOptions {
   baseUrl: string;
@@ -29,14 +35,29 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 let leaving = false;
 const shown: (() => void)[] = [];
+const hidden: (() => void)[] = [];
 if (typeof addEventListener === 'function') {
-  addEventListener('pagehide', () => (leaving = true));
+  addEventListener('pagehide', () => {
+    leaving = true;
+    for (const left of hidden.splice(0)) left();
+  });
   addEventListener('pageshow', () => {
     leaving = false;
     for (const resume of shown.splice(0)) resume();
   });
 }
 const whileLeaving = () => (leaving ? new Promise<void>((resolve) => shown.push(resolve)) : Promise.resolve());
+/** Resolves on `pagehide` or after `ms` milliseconds, whichever comes first. */
+const leftWithin = (ms: number) =>
+  leaving
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        hidden.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
 const cancelled = () => new EngineError('cancelled', 'generation cancelled');
 
 /**
@@ -66,7 +87,8 @@ async function follow(id: string, options: FollowOptions, stop: AbortSignal): Pr
   const EventSourceClass = globalThis.EventSource as typeof EventSource | undefined;
   if (EventSourceClass) {
     const ended = await streamJob(EventSourceClass, `${jobUrl}/events`, tell, stop);
-    if (ended) return ended;
+    if (ended === 'cut') await leftWithin(CUT_STREAM_GRACE_MS);
+    else if (ended) return ended;
   }
   for (let wait = 25; !stop.aborted; wait = Math.min(wait * 2, options.pollMs)) {
     await whileLeaving();
@@ -83,13 +105,15 @@ async function follow(id: string, options: FollowOptions, stop: AbortSignal): Pr
  * Reads the job's event stream until its `done` event. Resolves undefined when the stream cannot be used:
  * refused (EventSource closes itself on a 404 or a response that is not an event stream) or failing
  * `STREAM_ERRORS_BEFORE_POLLING` times in a row with no connection or event between (each failure is one of
- * EventSource's reconnects).
+ * EventSource's reconnects). Resolves `'cut'` when an open stream closed without trying to reconnect: the browser
+ * cancelled it (a reload or navigation of the page has started).
  */
-function streamJob(EventSourceClass: typeof EventSource, url: string, tell: (p: JobProgress) => void, stop: AbortSignal): Promise<JobView | undefined> {
+function streamJob(EventSourceClass: typeof EventSource, url: string, tell: (p: JobProgress) => void, stop: AbortSignal): Promise<JobView | 'cut' | undefined> {
   return new Promise((resolve) => {
     const source = new EventSourceClass(url);
     let errors = 0;
-    const end = (view: JobView | undefined) => {
+    let open = false;
+    const end = (view: JobView | 'cut' | undefined) => {
       source.close();
       stop.removeEventListener('abort', onStop);
       resolve(view);
@@ -103,7 +127,10 @@ function streamJob(EventSourceClass: typeof EventSource, url: string, tell: (p: 
         return undefined;
       }
     };
-    source.addEventListener('open', () => (errors = 0));
+    source.addEventListener('open', () => {
+      errors = 0;
+      open = true;
+    });
     source.addEventListener('progress', (event) => {
       const p = parse<JobProgress>(event);
       if (!p) return;
@@ -115,7 +142,9 @@ function streamJob(EventSourceClass: typeof EventSource, url: string, tell: (p: 
       if (view) end(view);
     });
     source.addEventListener('error', () => {
-      if (source.readyState === EventSourceClass.CLOSED || ++errors >= STREAM_ERRORS_BEFORE_POLLING) end(undefined);
+      if (source.readyState === EventSourceClass.CLOSED) end(open ? 'cut' : undefined);
+      else if (++errors >= STREAM_ERRORS_BEFORE_POLLING) end(undefined);
+      open = false;
     });
   });
 }
