@@ -8,6 +8,9 @@
  *   npm run fixtures -- --config sdxl-base --out <dir> full-size SDXL base (6.9 GB fp16, takes minutes)
  *   npm run fixtures -- --config sdxl-base --count     parameters per component as one JSON line; writes nothing
  *   --export fp32|fp16|fp16-int32                      I/O conventions (configs.ts EXPORTS); default per config
+ *   npm run fixtures -- --translation --out <dir>      the tiny random-weight Marian translation package (an
+ *                                                      opus-mt-ko-en stand-in; never installed by default: its
+ *                                                      English is nonsense, and the glossary is the default)
  *
  * A folder is skipped when it already holds the output of this exact generator source and options.
  */
@@ -17,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CONFIGS, EXPORTS, type ExportName } from './sdxl-fixture/configs.ts';
+import { writeMarianPackage } from './marian-fixture/package.ts';
 import { fixturePackage, parameterCounts, writeFixturePackage, type ComponentSeeds } from './sdxl-fixture/package.ts';
 
 /**
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     export: { type: 'string' },
     out: { type: 'string' },
     count: { type: 'boolean', default: false },
+    translation: { type: 'boolean', default: false },
   },
 });
 const config = CONFIGS[values.config!];
@@ -46,7 +51,12 @@ if (!config) throw new RangeError(`--config must be one of ${Object.keys(CONFIGS
 const exportName = (values.export ?? config.defaultExport) as ExportName;
 if (!(exportName in EXPORTS)) throw new RangeError(`--export must be one of ${Object.keys(EXPORTS).join(', ')}, got "${values.export}"`);
 
-if (values.count) {
+if (values.translation) {
+  if (!values.out) throw new RangeError('--out <dir> is required for --translation');
+  const started = Date.now();
+  const bytes = writeMarianPackage(resolve(values.out));
+  console.log(`translation (tiny Marian): wrote ${(bytes / 1e6).toFixed(2)} MB to ${resolve(values.out)} in ${Date.now() - started} ms`);
+} else if (values.count) {
   console.log(JSON.stringify(parameterCounts(fixturePackage(config, exportName))));
 } else if (!values.out && config.name === 'tiny' && exportName === 'fp32') {
   for (const style of STYLE_PACKAGES) write(join(root, 'public/models', style.id), style.seeds);

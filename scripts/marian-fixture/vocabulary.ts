@@ -45,8 +45,8 @@ function pieces(texts: readonly string[], extraChars: string): SentencePiece[] {
     { piece: '<s>', score: 0, type: PieceType.CONTROL },
     { piece: '</s>', score: 0, type: PieceType.CONTROL },
     { piece: SPACE_SYMBOL, score: -8, type: PieceType.NORMAL },
-    ...[...wordPieces].sort().map((piece) => ({ piece, score: -5, type: PieceType.NORMAL as const })),
-    ...[...chars].sort().map((piece) => ({ piece, score: -10, type: PieceType.NORMAL as const })),
+    ...[...wordPieces].sort().map((piece) => ({ piece, score: -5, type: PieceType.NORMAL }) as SentencePiece),
+    ...[...chars].sort().map((piece) => ({ piece, score: -10, type: PieceType.NORMAL }) as SentencePiece),
   ];
 }
 

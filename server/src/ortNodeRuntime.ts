@@ -29,6 +29,7 @@ function fromOrt(t: ort.Tensor): Tensor {
     case 'float16':
     case 'int32':
     case 'int64':
+    case 'bool':
       return { type: t.type, data: t.data, dims: [...t.dims] } as Tensor;
     default:
       throw new TypeError(`unexpected output type ${t.type}`);

@@ -5,8 +5,11 @@
  * converts these to and from its own `ort.Tensor` in its runtime adapter.
  */
 
-/** Element types the SDXL graphs use (optimum exports: float32 or float16 weights, int32/int64 ids). */
-export type TensorType = 'float32' | 'float16' | 'int32' | 'int64';
+/**
+ * Element types the graphs use (optimum exports: float32 or float16 weights, int32/int64 ids; `bool` for a
+ * merged decoder's `use_cache_branch`).
+ */
+export type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
 
 /** Typed-array storage per element type. float16 is stored as IEEE half bits in a Uint16Array. */
 export interface TensorDataMap {
@@ -14,6 +17,8 @@ export interface TensorDataMap {
   float16: Uint16Array;
   int32: Int32Array;
   int64: BigInt64Array;
+  /** One byte per element, 0 or 1 (as onnxruntime's `bool` tensors). */
+  bool: Uint8Array;
 }
 
 /** A dense row-major tensor. `dims` are element counts per axis (NCHW for images and latents). */

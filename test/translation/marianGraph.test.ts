@@ -35,7 +35,9 @@ const decoderIds = [
   [PAD, 8, 2, 55, 21],
 ];
 
-const numpyMissing = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status !== 0;
+// the first Python that has numpy (.ci/run installs Debian's python3-numpy for /usr/bin/python3)
+const python = ['python3', '/usr/bin/python3'].find((exe) => spawnSync(exe, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
+const numpyMissing = python === undefined;
 
 const ids = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, rows[0]!.length]);
 const cols = (rows: number[][], from: number, to: number) => rows.map((r) => r.slice(from, to));
@@ -108,7 +110,7 @@ describe('random MarianMTModel graphs', () => {
       writeFileSync(join(dir, 'weights.bin'), Buffer.concat(chunks));
       writeFileSync(join(dir, 'weights.json'), JSON.stringify({ config, data: 'weights.bin', tensors }));
       const request = JSON.stringify({ input_ids: encoderIds, attention_mask: encoderMask, decoder_input_ids: decoderIds });
-      const ran = spawnSync('python3', ['scripts/reference/marian_forward.py', join(dir, 'weights.json')], { input: request, encoding: 'utf8', maxBuffer: 1 << 26 });
+      const ran = spawnSync(python!, ['scripts/reference/marian_forward.py', join(dir, 'weights.json')], { input: request, encoding: 'utf8', maxBuffer: 1 << 26 });
       expect(ran.stderr).toBe('');
       const reference = JSON.parse(ran.stdout) as { encoder_last_hidden_state: number[][][]; logits: number[][][] };
 

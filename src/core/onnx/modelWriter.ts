@@ -9,7 +9,7 @@
  */
 import type { TensorType } from '../tensor.ts';
 
-const ELEM_TYPE: Record<TensorType, number> = { float32: 1, int32: 6, int64: 7, float16: 10 };
+const ELEM_TYPE: Record<TensorType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float16: 10 };
 
 /** UTF-8 bytes of a string (the core has no TextEncoder: it targets plain ES2022). */
 function utf8(text: string): Uint8Array {

@@ -78,6 +78,8 @@ export interface BuiltPrompt {
   tokens: number;
   /** True when the owner's words alone pass 75 tokens: the pipeline will cut the end and report it. */
   over_limit: boolean;
+  /** Set when a translation model translated the Korean (`buildPromptTranslated`): its id and its English. */
+  translation?: { model: string; text: string };
 }
 
 /** What `buildPrompt` takes. */
@@ -168,4 +170,33 @@ export function buildPrompt(input: PromptInput, options: BuildOptions = {}): Bui
     tokens,
     over_limit: tokens > MAX_PROMPT_TOKENS,
   };
+}
+
+/** A Korean -> English translation model (opus-mt-ko-en through the host's runtime): the glossary's optional stand-in. */
+export interface TextTranslator {
+  /** The model's package name, e.g. `opus-mt-ko-en`. */
+  readonly id: string;
+  /** English for Korean (or mixed) text. @throws the model's errors (cancelled, session errors). */
+  translate(text: string): Promise<string>;
+}
+
+const HANGUL = /\p{Script=Hangul}/u;
+
+/**
+ * `buildPrompt` with a translation model in place of the glossary: the no-text guard runs first, then, when
+ * Korean remains, the model translates the guarded text and the prompt is built from its English (which passes
+ * the guard again, so lettering the model writes out is cut too). Text without Korean, and a model that
+ * answers nothing, keep the glossary's prompt. `translation` records the model and its English.
+ * @param translator undefined: exactly `buildPrompt`.
+ * @throws EngineError `invalid_request` as `buildPrompt` (checked before the model runs); the translator's errors.
+ */
+export async function buildPromptTranslated(input: PromptInput, translator: TextTranslator | undefined, options: BuildOptions = {}): Promise<BuiltPrompt> {
+  const glossaryBuilt = buildPrompt(input, options);
+  if (!translator) return glossaryBuilt;
+  const guarded = removeLettering(input.text);
+  if (!HANGUL.test(guarded.text)) return glossaryBuilt;
+  const english = (await translator.translate(guarded.text)).trim();
+  if (!english) return { ...glossaryBuilt, translation: { model: translator.id, text: '' } };
+  const built = buildPrompt({ ...input, text: english }, options);
+  return { ...built, removed_text: [...guarded.removed_text, ...built.removed_text], translation: { model: translator.id, text: english } };
 }

@@ -12,7 +12,7 @@
 import { encodePng } from '../image/png.ts';
 import { assertRgbaImage, type RgbaImage } from '../image/rgba.ts';
 import { renderAdCopyLayers, TEXT_FIELDS, type AdCopy, type RenderOptions } from '../overlay/index.ts';
-import { buildPrompt, type BuildOptions, type BuiltPrompt } from '../prompt/index.ts';
+import { buildPromptTranslated, type BuildOptions, type BuiltPrompt, type TextTranslator } from '../prompt/index.ts';
 import { DEFAULT_STRENGTH, hasPrompt, imageToImageSteps, requireResolved, type GenerateRequest, type ResolvedRequest } from '../request.ts';
 import type { CancelSignal } from '../types.ts';
 import { WorkflowRunner, type NodeDetail, type NodeRecord, type NodeResult } from './runner.ts';
@@ -38,6 +38,11 @@ export interface AdWorkflowDeps<G extends GeneratedPixels> {
   encodePng?: (image: RgbaImage) => Uint8Array | Promise<Uint8Array>;
   /** Options of the prompt builder (a real CLIP token counter). */
   promptOptions?: BuildOptions;
+  /**
+   * The registered translation model, loaded on first use; resolves undefined when none is registered (the
+   * glossary translates). Called only for `ad.text` with Korean in it.
+   */
+  translator?: () => Promise<TextTranslator | undefined>;
 }
 
 export interface AdWorkflowOptions {
@@ -71,16 +76,23 @@ const DEFAULT_STYLE = 'ultra_realistic';
 
 /**
  * The prompt node: the request as typed when it has `prompt`; otherwise the English prompt built from `ad.text`
- * (`buildPrompt` with the request's style, `ultra_realistic` when none, and `ad.industry`), whose negative prompt
- * is used when the request's `negative_prompt` is empty.
+ * (`buildPromptTranslated` with the request's style, `ultra_realistic` when none, and `ad.industry`: the
+ * translation model from `translator` when one is registered and the text has Korean, else the glossary), whose
+ * negative prompt is used when the request's `negative_prompt` is empty.
  * @throws RequestValidationError `prompt` `required` when the request has neither; EngineError `invalid_request`
- *   from the builder.
+ *   from the builder; the translation model's errors.
  */
-export function promptNode(request: GenerateRequest, options: BuildOptions = {}): NodeResult<{ request: ResolvedRequest; built?: BuiltPrompt }> {
+export async function promptNode(
+  request: GenerateRequest,
+  options: BuildOptions = {},
+  translator?: () => Promise<TextTranslator | undefined>,
+): Promise<NodeResult<{ request: ResolvedRequest; built?: BuiltPrompt }>> {
   if (hasPrompt(request)) return { output: { request }, detail: { source: 'request' } };
   const text = request.ad?.text;
   if (text === undefined) requireResolved(request);
-  const built = buildPrompt({ text: text!, style: request.style ?? DEFAULT_STYLE, ...(request.ad?.industry ? { industry: request.ad.industry } : {}) }, options);
+  const input = { text: text!, style: request.style ?? DEFAULT_STYLE, ...(request.ad?.industry ? { industry: request.ad.industry } : {}) };
+  const model = translator && /\p{Script=Hangul}/u.test(text!) ? await translator() : undefined;
+  const built = await buildPromptTranslated(input, model, options);
   const ownNegative = request.negative_prompt.trim() !== '';
   const resolved: ResolvedRequest = { ...request, prompt: built.prompt, negative_prompt: ownNegative ? request.negative_prompt : built.negative_prompt };
   return {
@@ -96,6 +108,8 @@ export function promptNode(request: GenerateRequest, options: BuildOptions = {})
       untranslated: built.untranslated,
       removed_text: built.removed_text,
       dropped: built.dropped,
+      translated_by: built.translation ? built.translation.model : 'glossary',
+      ...(built.translation ? { translation: built.translation.text } : {}),
     },
   };
 }
@@ -163,7 +177,7 @@ const encodeRgba = (image: RgbaImage) => encodePng(image.data, image.width, imag
  */
 export async function runAdWorkflow<G extends GeneratedPixels>(request: GenerateRequest, deps: AdWorkflowDeps<G>, options: AdWorkflowOptions = {}): Promise<AdWorkflowResult<G>> {
   const runner = new WorkflowRunner({ ...(options.signal ? { signal: options.signal } : {}), ...(options.now ? { now: options.now } : {}) });
-  const resolved = await runner.run('prompt', () => promptNode(request, deps.promptOptions));
+  const resolved = await runner.run('prompt', () => promptNode(request, deps.promptOptions, deps.translator));
   const { image, generation } = await runner.run(resolved.request.image ? 'img2img' : 'txt2img', () => generationNode(resolved.request, deps.generate));
   const copy = resolved.request.ad?.copy;
   let final = image;
