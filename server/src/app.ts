@@ -29,12 +29,13 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: 40
  */
 export async function buildApp(config: ServerConfig, options: FastifyServerOptions = {}): Promise<{ app: FastifyInstance; services: Services; operations: JobOperations }> {
   const app = Fastify({ bodyLimit: 1024 * 1024, trustProxy: trustProxyOption(config.trustProxy), ...options });
-  const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
+  const engine = new RenderEngine({ modelsDir: config.modelsDir, translationModel: config.translationModel, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
   const models = new ModelRegistry(config.modelsDir, config.defaultModel, {
     chunkBytes: config.modelChunkBytes,
     variantOrder: config.variantOrder,
     realSizeModels: config.realSizeModels,
     styleModels: config.styleModels,
+    translationModel: config.translationModel,
   });
   const images = new ImageStore(join(config.dataDir, 'images'));
   const store = new JobStore(join(config.dataDir, 'jobs.sqlite'));

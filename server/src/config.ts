@@ -10,6 +10,11 @@ export interface ServerConfig extends AccessConfig {
   port: number;
   /** Folder of model packages, one sub-folder per model id. */
   modelsDir: string;
+  /**
+   * Folder under `modelsDir` of the optional Korean -> English translation model (a Marian package such as
+   * opus-mt-ko-en exported by optimum); used when it is there, else the glossary translates. Empty: never.
+   */
+  translationModel: string;
   defaultModel: string;
   /** Generated images (content-addressed, `images/`) and the job database (`jobs.sqlite`, SQLite). */
   dataDir: string;
@@ -67,6 +72,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = proce
     host: env.HOST ?? '127.0.0.1',
     port,
     modelsDir: resolve(root, env.MODELS_DIR ?? 'public/models'),
+    translationModel: env.TRANSLATION_MODEL ?? 'opus-mt-ko-en',
     defaultModel: env.DEFAULT_MODEL ?? 'tiny-sdxl',
     dataDir: resolve(root, env.DATA_DIR ?? 'data'),
     staticDir: resolve(root, env.STATIC_DIR ?? 'dist'),

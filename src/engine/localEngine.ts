@@ -65,7 +65,13 @@ export class LocalEngine {
   }
 
   /**
-   * Runs `request` in the worker with `plan`.
+   * The server's registered translation package (`GET /api/models` `translation_model`), passed with every run so
+   * the worker translates Korean `ad.text` with it; undefined: the glossary translates.
+   */
+  translationModel: string | undefined;
+
+  /**
+   * Runs `request` in the worker with `plan` (and `translationModel`).
    * @param signal aborting it stops the worker's run: the model download at once, the pipeline before its next
    *   stage or step (the worker is told by id: an AbortSignal cannot cross postMessage).
    * @throws EngineError with the worker's code; `cancelled` when `signal` aborted first.
@@ -77,7 +83,7 @@ export class LocalEngine {
     const cancel = () => void api?.cancel(id).catch(() => undefined);
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      const out = await this.call((remote) => ((api = remote), remote.generate(request, plan, Comlink.proxy(onEvent), id)));
+      const out = await this.call((remote) => ((api = remote), remote.generate(request, this.translationModel ? { ...plan, translationModel: this.translationModel } : plan, Comlink.proxy(onEvent), id)));
       return { ...out, route: 'device', variant: plan.variant };
     } finally {
       signal?.removeEventListener('abort', cancel);

@@ -22,6 +22,8 @@ import { probeStorage } from '../engine/storage/probeStorage.ts';
 import { MemoryVariantFiles, StoredVariantFiles, type BlobFileStore } from '../engine/storage/variantStore.ts';
 import { createWebRuntime, loadOrt, type OrtBuild, type WebExecutionProvider } from './ortWebRuntime.ts';
 import { probeAdapter } from './probe.ts';
+import type { TextTranslator } from '../core/prompt/index.ts';
+import { MarianTranslator } from '../core/translation/marian.ts';
 
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
@@ -84,10 +86,16 @@ export interface DevicePlan {
   residency: Residency;
   /** Largest VAE activation, bytes: the VAE decodes in tiles under it. */
   vaeCapBytes: number;
+  /**
+   * The server's registered Korean -> English translation package (`GET /api/models` `translation_model`): Korean
+   * `ad.text` is translated with it here (downloaded and kept like a checkpoint); absent: the glossary translates.
+   */
+  translationModel?: string;
 }
 
 const MODELS_URL = '/models';
 const loaded = new LoadedSlot<SdxlPipeline & { storage: 'indexeddb' | 'memory' }>();
+const translation = new LoadedSlot<MarianTranslator>();
 const inMemory = new Map<string, MemoryVariantFiles>();
 let deviceLost: string | undefined;
 let adapter: Promise<AdapterReport> | undefined;
@@ -169,6 +177,22 @@ async function pipelineFor(modelId: string, plan: DevicePlan, onEvent: (e: Worke
       return load();
     }
   });
+}
+
+/**
+ * The translation model `id` for the prompt node: its package downloaded (IndexedDB, or memory in a private
+ * window; the stored manifest offline) and loaded once per version on WASM (an int8 export's MatMulInteger is not in
+ * onnxruntime-web's WebGPU provider), translating under the generation's `signal`.
+ * @throws EngineError `model_download` / `storage_full` / `model_package`, or the runtime's, from loading it.
+ */
+async function translatorFor(id: string, onEvent: (e: WorkerEvent) => void, signal: AbortSignal): Promise<TextTranslator> {
+  const manifest = await loadManifest(id, MODELS_URL);
+  const variant = manifest.variants[0];
+  if (manifest.pipeline !== 'MarianMTModel' || !variant) throw new EngineError('model_package', `model "${id}" is not a translation package (pipeline ${manifest.pipeline})`);
+  const model = await translation.get(`${id}|${manifest.version}`, async () =>
+    MarianTranslator.load(await variantStore(manifest, variant, onEvent, signal), await createWebRuntime('wasm', () => undefined), id),
+  );
+  return { id, translate: async (text) => (await model.translate(text, { signal, now: () => performance.now() })).text };
 }
 
 async function settle<T>(work: () => Promise<T>): Promise<WorkerResult<T>> {
@@ -262,6 +286,7 @@ const api = {
           },
           overlay: overlayAssets,
           encodePng: (image) => encodePng(image.data, image.width, image.height),
+          ...(plan.translationModel ? { translator: () => translatorFor(plan.translationModel!, onEvent, signal) } : {}),
         },
         { signal, now, onProgress: onEvent },
       );

@@ -93,6 +93,7 @@ export const ModelsSchema = Type.Object({
   default_model: Type.String(),
   models: Type.Array(Type.Object({ id: Type.String(), manifest_url: Type.String() })),
   style_models: Type.Record(Type.String(), Type.String(), { description: 'the package id that renders each style (ultra_realistic, semi_realistic, anime)' }),
+  translation_model: Type.Union([Type.String(), Type.Null()], { description: 'the Korean -> English translation package (its manifest at /models/<id>/manifest.json) that builds prompts from Korean ad.text; null: the glossary does' }),
 });
 
 export const HealthSchema = Type.Object({ ok: Type.Boolean(), execution_provider: Type.String(), models: Type.Array(Type.String()) });

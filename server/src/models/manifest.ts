@@ -14,7 +14,7 @@ export const DEFAULT_VARIANT_ORDER = ['q4f16', 'q4f32', 'q8', 'fp16', 'fp32'];
 export const REAL_SIZE_BYTES = 1e9;
 
 /** Every file of the package except dotfiles, package-relative with `/` separators, sorted. */
-async function listFiles(root: string): Promise<string[]> {
+export async function listFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile() && !relative(root, join(e.parentPath, e.name)).split(sep).some((part) => part.startsWith('.')))

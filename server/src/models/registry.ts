@@ -4,6 +4,7 @@ import type { ModelManifest } from '../../../src/core/loading/manifest.ts';
 import type { Style } from '../../../src/core/product/index.ts';
 import type { FileInfo } from '../render/sessionCache.ts';
 import { buildManifest, type ManifestOptions } from './manifest.ts';
+import { buildTranslationManifest, isTranslationPackage } from './translation.ts';
 
 /** Every file's path, size and modification time (dotfiles excepted): changes when the package does. */
 async function packageFingerprint(root: string): Promise<string> {
@@ -39,6 +40,8 @@ export interface RegistryOptions {
   realSizeModels?: readonly string[];
   /** The package of each product style. */
   styleModels?: Readonly<Record<Style, string>>;
+  /** Folder of the optional translation model (served with its manifest when it holds a Marian package). */
+  translationModel?: string;
 }
 
 /**
@@ -52,6 +55,7 @@ export class ModelRegistry {
   /** When each package's files were last listed (performance.now() ms). */
   private readonly checkedAt = new Map<string, number>();
   private idsCache: { at: number; ids: string[] } | undefined;
+  private translationCache: { at: number; present: boolean } | undefined;
   /** Per package, the models-directory-relative path of each file's content, from its current manifest. */
   private readonly bySha = new Map<string, Map<string, string>>();
 
@@ -93,7 +97,7 @@ export class ModelRegistry {
    * @throws UnknownModelError, or the manifest builder's error for a broken package.
    */
   async manifest(id: string): Promise<ModelManifest> {
-    const resolved = await this.resolve(id);
+    const resolved = id === (await this.translationModel()) ? id : await this.resolve(id);
     const fingerprint = await packageFingerprint(join(this.modelsDir, resolved));
     if (this.fingerprints.get(resolved) !== fingerprint) this.manifests.delete(resolved);
     this.fingerprints.set(resolved, fingerprint);
@@ -105,7 +109,8 @@ export class ModelRegistry {
         variantOrder: this.options.variantOrder,
         ...(this.options.realSizeModels?.includes(resolved) ? { realSize: true } : {}),
       };
-      manifest = buildManifest(resolved, join(this.modelsDir, resolved), options).then((built) => {
+      const build = resolved === this.options.translationModel ? buildTranslationManifest(resolved, join(this.modelsDir, resolved), this.options.chunkBytes) : buildManifest(resolved, join(this.modelsDir, resolved), options);
+      manifest = build.then((built) => {
         this.bySha.set(resolved, new Map(built.files.map((f) => [f.sha256, join(resolved, f.path)])));
         return built;
       });
@@ -113,6 +118,16 @@ export class ModelRegistry {
       this.manifests.set(resolved, manifest);
     }
     return manifest;
+  }
+
+  /** The translation model's folder name when it holds a Marian package (checked at most every FRESH_MS), else undefined. */
+  async translationModel(): Promise<string | undefined> {
+    const name = this.options.translationModel;
+    if (!name) return undefined;
+    if (!this.translationCache || performance.now() - this.translationCache.at >= FRESH_MS) {
+      this.translationCache = { at: performance.now(), present: await isTranslationPackage(join(this.modelsDir, name)) };
+    }
+    return this.translationCache.present ? name : undefined;
   }
 
   /**
@@ -130,7 +145,8 @@ export class ModelRegistry {
    * first browser visit does not wait for it. Failures surface on request.
    */
   async warmUp(): Promise<void> {
-    await Promise.all((await this.ids()).map((id) => this.manifest(id).catch(() => undefined)));
+    const translation = await this.translationModel();
+    await Promise.all([...(await this.ids()), ...(translation ? [translation] : [])].map((id) => this.manifest(id).catch(() => undefined)));
   }
 
   /** The package's files by package-relative path, with their hashes and sizes (sessions are shared by hash). */

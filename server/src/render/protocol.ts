@@ -14,6 +14,8 @@ export interface RenderWorkerData {
   /** file: URL of renderWorker.ts (loaded through tsx by bootstrap.mjs). */
   entry: string;
   modelsDir: string;
+  /** Folder under `modelsDir` of the translation model, used when present; empty for none. */
+  translationModel: string;
   executionProvider: string;
   /** Bytes of model weights kept loaded (idle sessions of other models are released past it). */
   memoryBudgetBytes: number;

@@ -30,7 +30,8 @@ export class RenderEngine {
   models: EngineModels = { loadedModel: undefined, sessions: [], created: {} };
 
   /** @param options.memoryBudgetBytes model weights kept loaded, bytes (see SessionCache). */
-  constructor(private readonly options: { modelsDir: string; executionProvider: string; memoryBudgetBytes: number }) {
+  /** @param options.translationModel folder under `modelsDir` of the translation model, used when present (default none). */
+  constructor(private readonly options: { modelsDir: string; executionProvider: string; memoryBudgetBytes: number; translationModel?: string }) {
     this.start();
   }
 
@@ -38,6 +39,7 @@ export class RenderEngine {
     const workerData: RenderWorkerData = {
       entry: new URL('./renderWorker.ts', import.meta.url).href,
       modelsDir: this.options.modelsDir,
+      translationModel: this.options.translationModel ?? '',
       executionProvider: this.options.executionProvider,
       memoryBudgetBytes: this.options.memoryBudgetBytes,
     };

@@ -16,6 +16,7 @@ import { DirectoryStore } from '../models/directoryStore.ts';
 import type { OnnxRuntime } from '../../../src/core/runtime.ts';
 import type { ProgressEvent } from '../../../src/core/types.ts';
 import { createNodeRuntime, type NodeExecutionProvider } from '../ortNodeRuntime.ts';
+import { translationModelLoader } from '../models/translation.ts';
 import { SessionCache } from './sessionCache.ts';
 import type { FromWorker, RenderWorkerData, ToWorker } from './protocol.ts';
 
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   const cache = new SessionCache(runtime, data.memoryBudgetBytes);
   const loaded = new LoadedSlot<SdxlPipeline>();
   let loadedModel: string | undefined;
+  const translator = translationModelLoader(data.modelsDir, data.translationModel, runtime);
   const report = () => send({ type: 'loaded', models: { loadedModel, sessions: cache.sessions(), created: { ...cache.created } } });
 
   async function run(id: string, message: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
                 : {}),
             }),
           overlay: async () => ({ fonts: await loadOverlayFonts(), rasterise: rasteriseWithResvgJs }),
+          translator: () => translator(signal),
           encodePng: (image) => encodePng(image.data, image.width, image.height),
         },
         { signal, now: () => performance.now(), onProgress },

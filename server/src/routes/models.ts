@@ -18,6 +18,7 @@ export const modelRoutes = (services: Services): FastifyPluginAsync => async (ap
     default_model: services.models.defaultModel,
     models: (await services.models.ids()).map((id) => ({ id, manifest_url: `/models/${id}/manifest.json` })),
     style_models: { ...DEFAULT_STYLE_MODELS, ...services.models.options.styleModels },
+    translation_model: (await services.models.translationModel()) ?? null,
   }));
 
   app.get<{ Params: { id: string } }>('/models/:id/manifest.json', async (req, reply) => {

@@ -27,8 +27,8 @@ const stalledMs = Number(process.env.WORKER_STALLED_INTERVAL_MS ?? lockMs);
 for (const [name, ms] of [['WORKER_LOCK_MS', lockMs], ['WORKER_STALLED_INTERVAL_MS', stalledMs]] as const) {
   if (!Number.isInteger(ms) || ms < 100) exitWith(new RangeError(`${name} must be an integer of at least 100 (milliseconds), got "${process.env[name]}"`));
 }
-const engine = new RenderEngine({ modelsDir: config.modelsDir, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
-const models = new ModelRegistry(config.modelsDir, config.defaultModel, { chunkBytes: config.modelChunkBytes, variantOrder: config.variantOrder, styleModels: config.styleModels });
+const engine = new RenderEngine({ modelsDir: config.modelsDir, translationModel: config.translationModel, executionProvider: config.executionProvider, memoryBudgetBytes: config.modelMemoryBudgetBytes });
+const models = new ModelRegistry(config.modelsDir, config.defaultModel, { chunkBytes: config.modelChunkBytes, variantOrder: config.variantOrder, styleModels: config.styleModels, translationModel: config.translationModel });
 const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const running = new Map<string, AbortController>();

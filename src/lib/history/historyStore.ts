@@ -14,6 +14,8 @@ export interface NodeRecordView {
   started_at: string;
   duration_ms: number;
   error_code?: string;
+  /** The prompt node's translator: `glossary` or the translation model's id (its `detail.translated_by`). */
+  translated_by?: string;
 }
 
 export interface HistoryEntry {
@@ -60,7 +62,14 @@ export function historyEntry(request: GenerateRequest, result: EngineResult, cop
     png: result.png.slice().buffer,
     ...(result.rawPng ? { rawPng: result.rawPng.slice().buffer } : {}),
     ...(copy ? { copy } : {}),
-    nodes: result.nodes.map(({ node, status, started_at, duration_ms, error_code }) => ({ node, status, started_at, duration_ms, ...(error_code ? { error_code } : {}) })),
+    nodes: result.nodes.map(({ node, status, started_at, duration_ms, error_code, detail }) => ({
+      node,
+      status,
+      started_at,
+      duration_ms,
+      ...(error_code ? { error_code } : {}),
+      ...(typeof detail?.['translated_by'] === 'string' ? { translated_by: detail['translated_by'] } : {}),
+    })),
     width: result.width,
     height: result.height,
     route: result.route,

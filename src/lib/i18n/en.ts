@@ -274,6 +274,7 @@ export const en = {
     title: 'How it was made',
     nodes: { prompt: 'Prompt', txt2img: 'Text to image', img2img: 'Photo to image', layout: 'Text on the image', export: 'Export' } as Record<string, string>,
     status: { succeeded: 'done', failed: 'failed', skipped: 'skipped', running: 'running', pending: 'waiting', cancelled: 'cancelled' } as Record<string, string>,
+    translatedBy: (by: string) => (by === 'glossary' ? 'Korean translated with the built-in glossary' : `Korean translated by the ${by} model`),
   },
   history: {
     title: 'History',

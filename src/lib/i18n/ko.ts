@@ -298,6 +298,7 @@ export const ko: Messages = {
     title: '이렇게 만들었어요',
     nodes: { prompt: '프롬프트', txt2img: '글로 그리기', img2img: '사진으로 그리기', layout: '문구 얹기', export: '내보내기' },
     status: { succeeded: '완료', failed: '실패', skipped: '건너뜀', running: '진행 중', pending: '대기', cancelled: '취소됨' },
+    translatedBy: (by: string) => (by === 'glossary' ? '한국어는 내장 용어집으로 옮겼어요' : `한국어는 ${by} 모델로 옮겼어요`),
   },
   history: {
     title: '기록',

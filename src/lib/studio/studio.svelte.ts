@@ -159,13 +159,15 @@ export class Studio {
     void this.local.probe().then((a) => (this.adapter = a));
     try {
       const response = await fetch('/api/models');
-      const body = (await response.json()) as { default_model: string; models: { id: string }[]; style_models?: Record<Style, string> };
+      const body = (await response.json()) as { default_model: string; models: { id: string }[]; style_models?: Record<Style, string>; translation_model?: string | null };
       this.modelIds = body.models.map((m) => m.id);
+      this.local.translationModel = keepTranslationModel(body.translation_model ?? undefined);
       this.defaultModel = body.default_model;
       if (body.style_models) this.styleModels = { ...DEFAULT_STYLE_MODELS, ...body.style_models };
       if (this.draft.modelId && !this.modelIds.includes(this.draft.modelId)) this.draft.modelId = '';
     } catch {
       this.modelIds = [...new Set([...Object.values(this.styleModels), ...(this.draft.modelId ? [this.draft.modelId] : [])])];
+      this.local.translationModel = keptTranslationModel();
       this.notify('info', (t) => t.notices.offline);
     }
     await this.refreshModel();
@@ -477,6 +479,28 @@ export class Studio {
     });
     // the copy fields are bound to this object: fill it, do not replace it
     if (entry.copy) Object.assign(this.draft.copy, entry.copy);
+  }
+}
+
+const TRANSLATION_MODEL_KEY = 'ad-studio:translation-model';
+
+/** Remembers the server's translation model for offline visits (the worker keeps its files); returns it. */
+function keepTranslationModel(id: string | undefined): string | undefined {
+  try {
+    if (id) localStorage.setItem(TRANSLATION_MODEL_KEY, id);
+    else localStorage.removeItem(TRANSLATION_MODEL_KEY);
+  } catch {
+    // storage refused (a private window): online visits still get it from the server
+  }
+  return id;
+}
+
+/** The translation model the server named on the last online visit, if any. */
+function keptTranslationModel(): string | undefined {
+  try {
+    return localStorage.getItem(TRANSLATION_MODEL_KEY) ?? undefined;
+  } catch {
+    return undefined;
   }
 }
 
