@@ -33,7 +33,8 @@ export type RouteNotice = { kind: 'variant_failed'; variant: string; next: strin
  * failure), the variant is remembered as failed here and the next one the device can run is tried; otherwise
  * (or when none is left) the same request goes to the server. Invalid requests, cancellations and programming
  * errors (`internal`) are reported, never re-run elsewhere.
- * @param redecide the route once a variant failure is recorded (the page's capability check).
+ * @param redecide the route once a variant failure is recorded, or when this device was chosen before the model's
+ *   details were loaded (the page's capability check, after loading them).
  * @param signal stops the run on whichever route it is; once aborted nothing is tried again or sent elsewhere.
  * @throws EngineError from the engine that ran last; `cancelled` once `signal` aborted.
  */
@@ -51,7 +52,18 @@ export async function generateRouted(options: {
   let decision = options.decision;
   for (const tried = new Set<string>(); ; ) {
     if (decision.target === 'server') return remote.generate(request, onEvent, signal);
-    const variant = decision.variant!;
+    if (!decision.variant && !tried.has('')) {
+      // this device was chosen before the model's details came: load them now, then decide again
+      tried.add('');
+      decision = await options.redecide();
+      continue;
+    }
+    if (!decision.variant) {
+      const info: ErrorInfo = { code: 'model_download', message: `the details of model "${request.model ?? ''}" could not be loaded on this device` };
+      onNotice({ kind: 'device_failed', info });
+      return { ...(await remote.generate(request, onEvent, signal)), fallbackFrom: info };
+    }
+    const variant = decision.variant;
     tried.add(variant);
     let info: ErrorInfo;
     try {

@@ -306,6 +306,8 @@ export class Studio {
     if (this.busy) return;
     this.issues = [];
     this.notices = [];
+    // tapped before the model's details came: its native size and the route depend on them
+    if (!this.manifest) await this.refreshModel();
     let request: GenerateRequest;
     try {
       request = parseGenerateRequest(this.request());
