@@ -3,7 +3,7 @@
  * Marian package (the tiny random-weight opus-mt-ko-en stand-in) registered on the server, a Korean description
  * made on this device is translated by that model in the worker (its files downloaded by content hash, like a
  * checkpoint's), and "how it was made" says so; nothing goes to the server's generation API. Generate is tapped as
- * soon as the page is up, before the model's details have come.
+ * soon as the page is up, without waiting for the model's details.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,8 @@ describe('a registered translation model on the device', () => {
     const manifest = await (await fetch(`${server.url}/models/opus-mt-ko-en/manifest.json`)).json();
     await page.getByTestId('industry-bakery').click();
     await page.getByTestId('prompt').fill(bakery.prompt_ko);
+    // the preview is the glossary's; the page says the model translates when the ad is made
+    await expect.poll(() => page.getByTestId('model-translates').textContent()).toBe('광고를 만들 때는 opus-mt-ko-en 모델이 한국어를 옮겨요. 이 미리보기는 내장 용어집으로 만들었어요.');
     await page.getByTestId('steps').fill('2');
     await page.getByTestId('route-device').click();
     const history = Number(await page.getByTestId('history-count').textContent());

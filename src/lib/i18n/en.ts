@@ -29,6 +29,7 @@ export const en = {
     editPrompt: 'Edit',
     usePromptBuilder: 'Use the automatic prompt',
     promptEdited: 'edited by you',
+    modelTranslates: (model: string) => `When the ad is made, the ${model} model translates the Korean; this preview uses the built-in glossary.`,
     untranslated: (words: string) => `Not understood, so not used: ${words}. Write them in English or with other words.`,
     removedText: (words: string) => `Letters are added afterwards as the ad copy, not drawn by the model: ${words}`,
     droppedTags: (n: number) => `${n} style ${n === 1 ? 'tag was' : 'tags were'} left out to fit the model's 77-token limit.`,

@@ -32,6 +32,7 @@ export const ko: Messages = {
     editPrompt: '고치기',
     usePromptBuilder: '자동 문장 쓰기',
     promptEdited: '직접 고친 문장',
+    modelTranslates: (model: string) => `광고를 만들 때는 ${model} 모델이 한국어를 옮겨요. 이 미리보기는 내장 용어집으로 만들었어요.`,
     untranslated: (words: string) => `이해하지 못해 빠진 말: ${words}. 영어나 다른 말로 적어 주세요.`,
     removedText: (words: string) => `글자는 모델이 그리지 않고 광고 문구로 나중에 얹어요: ${words}`,
     droppedTags: (n: number) => `모델이 읽는 길이(77토큰)에 맞추려고 스타일 태그 ${n}개를 뺐어요.`,

@@ -79,6 +79,8 @@ export class Studio {
   history = $state<HistoryEntry[]>([]);
   /** The package of each style, from the server (`GET /api/models`), or the default install's offline. */
   styleModels = $state<Record<Style, string>>({ ...DEFAULT_STYLE_MODELS });
+  /** The server's registered translation model (the worker translates Korean with it), or undefined: the glossary. */
+  translationModel = $state<string | undefined>(undefined);
   /** The server's default package, for a style whose package the server does not have. */
   defaultModel = $state<string | undefined>();
   /** Reference photo for image-to-image (kept in IndexedDB). */
@@ -161,13 +163,13 @@ export class Studio {
       const response = await fetch('/api/models');
       const body = (await response.json()) as { default_model: string; models: { id: string }[]; style_models?: Record<Style, string>; translation_model?: string | null };
       this.modelIds = body.models.map((m) => m.id);
-      this.local.translationModel = keepTranslationModel(body.translation_model ?? undefined);
+      this.local.translationModel = this.translationModel = keepTranslationModel(body.translation_model ?? undefined);
       this.defaultModel = body.default_model;
       if (body.style_models) this.styleModels = { ...DEFAULT_STYLE_MODELS, ...body.style_models };
       if (this.draft.modelId && !this.modelIds.includes(this.draft.modelId)) this.draft.modelId = '';
     } catch {
       this.modelIds = [...new Set([...Object.values(this.styleModels), ...(this.draft.modelId ? [this.draft.modelId] : [])])];
-      this.local.translationModel = keptTranslationModel();
+      this.local.translationModel = this.translationModel = keptTranslationModel();
       this.notify('info', (t) => t.notices.offline);
     }
     await this.refreshModel();
