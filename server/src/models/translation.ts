@@ -5,7 +5,7 @@
  * checkpoint (served at `/models/<id>/manifest.json`, files by content hash).
  */
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestFile, ModelManifest } from '../../../src/core/loading/manifest.ts';
 import { ModelPackageError } from '../../../src/core/loading/modelPackage.ts';
@@ -20,8 +20,9 @@ import { listFiles } from './manifest.ts';
 /**
  * A loader for the prompt node (`AdWorkflowDeps.translator`).
  * @param name folder under `modelsDir`; empty: no model.
- * @returns a function giving the translator bound to a job's cancel signal, or undefined while the folder has no
- *   `config.json` (looked for on each call, so a model installed later is used without a restart). A failed load
+ * @returns a function giving the translator bound to a job's cancel signal, or undefined while the folder holds no
+ *   Marian package (`isTranslationPackage`, as `GET /api/models` decides; looked at on each call until one loads, so a
+ *   model installed later is used without a restart). A failed load
  *   is not kept: the job fails with its error (code `model_package`, or the runtime's), the next one loads again.
  */
 export function translationModelLoader(modelsDir: string, name: string, runtime: OnnxRuntime): (signal?: CancelSignal) => Promise<TextTranslator | undefined> {
@@ -30,8 +31,7 @@ export function translationModelLoader(modelsDir: string, name: string, runtime:
   return async (signal) => {
     if (!name) return undefined;
     if (!loading) {
-      const present = await access(join(root, 'config.json')).then(() => true, () => false);
-      if (!present) return undefined;
+      if (!(await isTranslationPackage(root))) return undefined;
       loading = MarianTranslator.load(new DirectoryStore(root), runtime, name);
       loading.catch(() => (loading = undefined));
     }
