@@ -5,28 +5,22 @@
  * checkpoint's), and "how it was made" says so; nothing goes to the server's generation API. Generate is tapped as
  * soon as the page is up, without waiting for the model's details.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMarianPackage } from '../../scripts/marian-fixture/package.ts';
 import { AD_CASES, DEFAULTS, sizeForAspectRatio } from '../../src/core/product/index.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { FIXTURE_DIR } from '../helpers/fixture.ts';
+import { modelsWithTranslation } from '../helpers/fixture.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 const bakery = AD_CASES.find((c) => c.id === 'bakery')!;
-let modelsDir: string;
+let models: ReturnType<typeof modelsWithTranslation>;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  modelsDir = mkdtempSync(join(tmpdir(), 'models-translation-e2e-'));
-  cpSync(FIXTURE_DIR, join(modelsDir, 'tiny-sdxl'), { recursive: true });
-  writeMarianPackage(join(modelsDir, 'opus-mt-ko-en'));
-  server = await startServer({ modelsDir, styleModels: { ultra_realistic: 'tiny-sdxl', semi_realistic: 'tiny-sdxl', anime: 'tiny-sdxl' } });
+  models = modelsWithTranslation();
+  server = await startServer({ modelsDir: models.modelsDir, styleModels: models.styleModels });
   browser = await launchBrowser({ locale: 'ko-KR' });
   page = browser.page;
 });
@@ -34,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  rmSync(modelsDir, { recursive: true, force: true });
+  models?.remove();
 });
 
 describe('a registered translation model on the device', () => {

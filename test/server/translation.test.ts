@@ -3,33 +3,29 @@
  * in the models folder is announced, served to devices with a manifest, and used by the prompt node for Korean
  * `ad.text`; without it the glossary translates.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMarianPackage } from '../../scripts/marian-fixture/package.ts';
 import { DirectoryStore } from '../../server/src/models/directoryStore.ts';
 import { createNodeRuntime } from '../../server/src/ortNodeRuntime.ts';
 import adCases from '../../src/core/product/ad-cases.json';
 import { buildPrompt } from '../../src/core/prompt/index.ts';
 import { MarianTranslator } from '../../src/core/translation/marian.ts';
-import { FIXTURE_DIR } from '../helpers/fixture.ts';
+import { modelsWithTranslation } from '../helpers/fixture.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 const bakery = (adCases as { cases: { id: string; prompt_ko: string }[] }).cases.find((c) => c.id === 'bakery')!;
-let modelsDir: string;
+let models: ReturnType<typeof modelsWithTranslation>;
 let server: RunningServer;
 
 beforeAll(async () => {
-  modelsDir = mkdtempSync(join(tmpdir(), 'models-translation-'));
-  cpSync(FIXTURE_DIR, join(modelsDir, 'tiny-sdxl'), { recursive: true });
-  writeMarianPackage(join(modelsDir, 'opus-mt-ko-en'));
-  server = await startServer({ modelsDir, styleModels: { ultra_realistic: 'tiny-sdxl', semi_realistic: 'tiny-sdxl', anime: 'tiny-sdxl' } });
+  models = modelsWithTranslation();
+  server = await startServer({ modelsDir: models.modelsDir, styleModels: models.styleModels });
 });
 afterAll(async () => {
   await server?.close();
-  rmSync(modelsDir, { recursive: true, force: true });
+  models?.remove();
 });
 
 type Node = { node: string; status: string; detail?: Record<string, unknown> };
@@ -49,10 +45,10 @@ async function render(ad: Record<string, unknown>): Promise<{ status: string; no
 
 describe('the translation model on the server', () => {
   it('is announced by GET /api/models and served with a manifest, its files by content hash', async () => {
-    const models = await (await fetch(`${server.url}/api/models`)).json();
-    expect(models.translation_model).toBe('opus-mt-ko-en');
+    const listed = await (await fetch(`${server.url}/api/models`)).json();
+    expect(listed.translation_model).toBe('opus-mt-ko-en');
     // it is not an SDXL checkpoint: the model list does not offer it
-    expect(models.models.map((m: { id: string }) => m.id)).toEqual(['tiny-sdxl']);
+    expect(listed.models.map((m: { id: string }) => m.id)).toEqual(['tiny-sdxl']);
     const manifest = await (await fetch(`${server.url}/models/opus-mt-ko-en/manifest.json`)).json();
     expect(manifest).toMatchObject({ schema: 2, id: 'opus-mt-ko-en', pipeline: 'MarianMTModel', realSize: false });
     expect(manifest.variants).toHaveLength(1);
@@ -61,7 +57,7 @@ describe('the translation model on the server', () => {
     const encoder = manifest.files.find((f: { path: string }) => f.path === 'encoder_model.onnx');
     const bytes = new Uint8Array(await (await fetch(`${server.url}/models/files/${encoder.sha256}`)).arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(encoder.sha256);
-    expect(bytes).toEqual(new Uint8Array(readFileSync(join(modelsDir, 'opus-mt-ko-en/encoder_model.onnx'))));
+    expect(bytes).toEqual(new Uint8Array(readFileSync(join(models.modelsDir, 'opus-mt-ko-en/encoder_model.onnx'))));
   });
 
   it('translates Korean ad.text in the prompt node with the model, and says so in the node record', { timeout: 120_000 }, async () => {
@@ -69,7 +65,7 @@ describe('the translation model on the server', () => {
     expect(job.status).toBe('succeeded');
     const prompt = job.nodes.find((n) => n.node === 'prompt')!;
     expect(prompt.status).toBe('succeeded');
-    const translator = await MarianTranslator.load(new DirectoryStore(join(modelsDir, 'opus-mt-ko-en')), createNodeRuntime('cpu'), 'opus-mt-ko-en');
+    const translator = await MarianTranslator.load(new DirectoryStore(join(models.modelsDir, 'opus-mt-ko-en')), createNodeRuntime('cpu'), 'opus-mt-ko-en');
     const english = (await translator.translate(bakery.prompt_ko)).text;
     await translator.release();
     expect(prompt.detail).toMatchObject({ source: 'ad.text', translated_by: 'opus-mt-ko-en', translation: english, prompt: buildPrompt({ text: english, style: 'ultra_realistic', industry: 'bakery' }).prompt });

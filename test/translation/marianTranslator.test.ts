@@ -25,7 +25,6 @@ let uncached: MarianTranslator;
 
 /** The package without `decoder_with_past_model.onnx`: the loop recomputes every step from the whole output. */
 const withoutPast = (store: FileStore): FileStore => ({
-  ...store,
   readText: (p) => store.readText(p),
   readBytes: (p) => store.readBytes(p),
   exists: async (p) => p !== 'decoder_with_past_model.onnx' && (await store.exists(p)),
